@@ -1,0 +1,184 @@
+// Package clix owns the command-line conventions the three tools share:
+// running a urfave/cli app on injected streams without letting it exit the
+// process, reporting each error once with its exit status and an optional
+// hint, messages on stderr (plain "tool: message" lines, or JSON lines with
+// a correlation id when LOG_FORMAT=json), and the tools' version.
+package clix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X .../internal/clix.version=v1.2.3".
+var version = ""
+
+// Version returns the tools' version: the one set at build time, else the
+// module version or VCS revision recorded by the Go toolchain, else "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}
+
+// IsTerminal reports whether w is a terminal (for progress bars).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// Logger writes a tool's messages to stderr. In plain mode, warnings and
+// errors are "tool: message" lines and events are silent; in JSON mode
+// (LOG_FORMAT=json) every message and event is a JSON line carrying the
+// tool's name and the correlation id (CORRELATION_ID).
+type Logger struct {
+	tool string
+	w    io.Writer
+	json *slog.Logger
+}
+
+// NewLogger returns the logger for tool writing to w, configured from the
+// environment through getenv.
+func NewLogger(tool string, w io.Writer, getenv func(string) string) *Logger {
+	l := &Logger{tool: tool, w: w}
+	if strings.EqualFold(getenv("LOG_FORMAT"), "json") {
+		h := slog.NewJSONHandler(w, &slog.HandlerOptions{
+			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if len(groups) == 0 && a.Key == slog.TimeKey {
+					a.Value = slog.StringValue(a.Value.Time().UTC().Format(time.RFC3339Nano))
+				}
+				return a
+			},
+		})
+		lg := slog.New(h).With("tool", tool)
+		if id := getenv("CORRELATION_ID"); id != "" {
+			lg = lg.With("correlation_id", id)
+		}
+		l.json = lg
+	}
+	return l
+}
+
+// JSON reports whether the logger writes JSON lines.
+func (l *Logger) JSON() bool { return l.json != nil }
+
+// Warnf reports something the user should know that does not stop the tool.
+func (l *Logger) Warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if l.json != nil {
+		l.json.Warn(msg, "event", "warning")
+		return
+	}
+	fmt.Fprintf(l.w, "%s: %s\n", l.tool, msg)
+}
+
+// Event records a structured event (start, complete, ...). Plain mode drops
+// it: a tool that succeeds is quiet on a shell.
+func (l *Logger) Event(event string, attrs ...any) {
+	if l.json == nil {
+		return
+	}
+	l.json.Info(event, append([]any{"event", event}, attrs...)...)
+}
+
+// Error reports err once, with its hint on a line of its own.
+func (l *Logger) Error(err error) {
+	hint := exitcode.HintOf(err)
+	if l.json != nil {
+		attrs := []any{"event", "error", "exit_status", exitcode.Code(err)}
+		if hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		l.json.Error(err.Error(), attrs...)
+		return
+	}
+	fmt.Fprintf(l.w, "%s: %s\n", l.tool, err)
+	if hint != "" {
+		fmt.Fprintf(l.w, "%s: hint: %s\n", l.tool, hint)
+	}
+}
+
+// Run runs app on args with the given streams and returns the exit status.
+// The app must not exit the process: Run sets its streams and error
+// handling. Errors from the app's action keep their exit status (an error
+// without one is an internal failure); errors urfave/cli raises before the
+// action runs (an unknown flag, a flag or environment value that does not
+// parse) are usage errors. Each error is reported once on stderr.
+func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer, log *Logger) int {
+	app.Reader = stdin
+	app.Writer = stdout
+	app.ErrWriter = stderr
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	app.HideHelpCommand = true
+	app.Version = Version()
+	if app.OnUsageError == nil {
+		app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+			return exitcode.WithHint(exitcode.Usage, err, "run '"+app.Name+" --help' for usage")
+		}
+	}
+	if act := app.Action; act != nil {
+		app.Action = func(c *cli.Context) error {
+			err := act(c)
+			if err != nil && !errors.As(err, new(*exitcode.Error)) {
+				err = exitcode.New(exitcode.Failure, err)
+			}
+			return err
+		}
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitcode.OK
+	}
+	if !errors.As(err, new(*exitcode.Error)) {
+		err = exitcode.WithHint(exitcode.Usage, err, "run '"+app.Name+" --help' for usage")
+	}
+	log.Error(err)
+	return exitcode.Code(err)
+}
+
+// Usagef is a usage error naming what is wrong.
+func Usagef(format string, args ...any) error {
+	return exitcode.Errorf(exitcode.Usage, format, args...)
+}
+
+// FlagName names a flag for messages: "--bootstrap (NUM_BOOTSTRAP)" when the
+// flag reads an environment variable and the value came from it or could
+// have, else "--bootstrap".
+func FlagName(name, env string) string {
+	if env == "" {
+		return "--" + name
+	}
+	return fmt.Sprintf("--%s (%s)", name, env)
+}
+
+// IntInRange checks a flag's value against [lo, hi] with a usage error
+// naming the flag and its environment variable.
+func IntInRange(c *cli.Context, name, env string, lo, hi int) (int, error) {
+	v := c.Int(name)
+	if v < lo || v > hi {
+		return 0, Usagef("%s must be between %d and %d, got %d", FlagName(name, env), lo, hi, v)
+	}
+	return v, nil
+}

@@ -1,0 +1,89 @@
+// Package exitcode owns the exit statuses that the three tools share and
+// the error type that carries one from deep inside a tool up to main.
+//
+// The statuses are a contract with scripts (the entrypoint retries only on
+// Transient) and are listed in every tool's --help and in the README.
+package exitcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The exit statuses. Their numbers never change.
+const (
+	OK        = 0 // success
+	Failure   = 1 // an unexpected internal failure (a bug)
+	Usage     = 2 // bad flags, arguments or environment variables
+	BadInput  = 3 // the input stream is malformed, cut short or violates a rule
+	Config    = 4 // configuration: authentication, missing schema, table or permission
+	Transient = 5 // a failure that may pass: connection refused or lost, timeouts; worth one retry
+	Partial   = 6 // some leaderboards failed, the others were published
+)
+
+// Help is the paragraph each tool's --help prints about exit statuses.
+const Help = `EXIT STATUS:
+   0  success
+   1  internal failure (a bug: please report it)
+   2  usage error: bad flag, argument or environment variable
+   3  bad input: malformed, cut short or inconsistent stream
+   4  configuration error: authentication, missing schema, table or privilege
+   5  transient failure (connection refused or lost): worth a retry
+   6  partial failure: some leaderboards failed, the others were done`
+
+// Error is an error with the exit status it should end the process with,
+// and an optional hint printed on a line of its own.
+type Error struct {
+	Code int
+	Err  error
+	Hint string
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// New wraps err with code. A nil err gives nil.
+func New(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err}
+}
+
+// Errorf formats an error carrying code.
+func Errorf(code int, format string, args ...any) error {
+	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// WithHint wraps err with code and a hint for the user.
+func WithHint(code int, err error, hint string) error {
+	return &Error{Code: code, Err: err, Hint: hint}
+}
+
+// Code returns the exit status for err: OK for nil, the code of the
+// outermost *Error in its chain, else Failure.
+func Code(err error) int {
+	if err == nil {
+		return OK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Failure
+}
+
+// HintOf returns the first hint found in err's chain, or "".
+func HintOf(err error) string {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return ""
+		}
+		if e.Hint != "" {
+			return e.Hint
+		}
+		err = e.Err
+	}
+	return ""
+}

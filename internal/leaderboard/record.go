@@ -1,0 +1,81 @@
+// Package leaderboard owns the leaderboard record (DESIGN §3): one whole
+// leaderboard per NDJSON line, written by rank and read by snapshot-publish.
+package leaderboard
+
+// Status values of a record.
+const (
+	Ranked  = "ranked"
+	Skipped = "skipped"
+)
+
+// Skip reasons (DESIGN §4).
+const (
+	ReasonInsufficientBattles = "insufficient_battles"
+	ReasonInsufficientModels  = "insufficient_models"
+	ReasonInsufficientEntries = "insufficient_qualifying_entries"
+	ReasonNoEntries           = "no_qualifying_entries"
+)
+
+// Record is one leaderboard. Entries are best first.
+type Record struct {
+	Leaderboard string     `json:"leaderboard"`
+	Name        string     `json:"name,omitempty"`
+	Status      string     `json:"status"`
+	Reason      string     `json:"reason,omitempty"`
+	Battles     int64      `json:"battles"` // qualifying battles
+	Models      int        `json:"models"`  // distinct models in those battles
+	Params      Params     `json:"params"`
+	Provenance  Provenance `json:"provenance"`
+	Fit         *Fit       `json:"fit,omitempty"`
+	Entries     []Entry    `json:"entries"`
+}
+
+// Params are the ranking parameters a record was computed with.
+type Params struct {
+	Bootstrap   int  `json:"bootstrap"`
+	MinVotes    int  `json:"min_votes"`
+	MinBattles  int  `json:"min_battles"` // 0 when one leaderboard was chosen
+	MinModels   int  `json:"min_models"`
+	Significant bool `json:"significant"`
+}
+
+// Provenance says how to reproduce a record: the same tool version, seed
+// and input (identified by its digest) give the same record.
+type Provenance struct {
+	Tool        string `json:"tool"`
+	Version     string `json:"version"`
+	Seed        uint64 `json:"seed"`
+	InputDigest string `json:"input_digest"` // "sha256:<hex>" of the aggregated input
+}
+
+// Fit describes the maximum-likelihood fit behind a ranked record.
+type Fit struct {
+	// WellPosed is false when the maximum likelihood does not exist:
+	// a model that only won or only lost, or a comparison graph in pieces.
+	WellPosed bool `json:"well_posed"`
+	// Undefeated and Winless list the models that never lost or never won
+	// against the rest (sorted slugs).
+	Undefeated []string `json:"undefeated,omitempty"`
+	Winless    []string `json:"winless,omitempty"`
+	// Components lists, when the comparison graph is in pieces, the models
+	// of each piece (largest first, slugs sorted).
+	Components [][]string `json:"components,omitempty"`
+	// Prior is the strength of the regularisation applied to keep the
+	// scores finite on ill-posed data; 0 on well-posed data.
+	Prior       float64 `json:"prior"`
+	Iterations  int     `json:"iterations"`
+	MaxGradient float64 `json:"max_gradient"`
+	Bootstrap   int     `json:"bootstrap_rounds"`
+	Threads     int     `json:"-"`
+}
+
+// Entry is one model's line of a leaderboard.
+type Entry struct {
+	Rank    int      `json:"rank"`
+	Model   string   `json:"model"`
+	Score   float64  `json:"score"`
+	CILower float64  `json:"ci_lower"`
+	CIUpper float64  `json:"ci_upper"`
+	Votes   int64    `json:"votes"`
+	Flags   []string `json:"flags,omitempty"`
+}

@@ -1,0 +1,153 @@
+// Package pgconf owns how the tools find and reach the arena's PostgreSQL
+// database: which setting wins (flag, DATABASE_URL, POSTGRES_*, PG*), and
+// how a database error maps to an exit status (transient, configuration).
+// Passwords never appear in what it returns.
+package pgconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// FlagUsage is the --database-url flag's help text.
+const FlagUsage = "PostgreSQL connection `URL` (default: DATABASE_URL, else POSTGRES_HOST/PORT/DB/USER/PASSWORD, else the PG* variables)"
+
+// ConnString returns the connection string to use: flagURL if set, else
+// DATABASE_URL, else one built from the POSTGRES_* variables that are set,
+// else "" (pgx then reads the standard PG* variables and defaults).
+// Unset POSTGRES_* parts fall back to the PG* variables and defaults too.
+func ConnString(flagURL string, getenv func(string) string) string {
+	if flagURL != "" {
+		return flagURL
+	}
+	if u := getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	var parts []string
+	for _, kv := range [][2]string{
+		{"host", "POSTGRES_HOST"}, {"port", "POSTGRES_PORT"}, {"dbname", "POSTGRES_DB"},
+		{"user", "POSTGRES_USER"}, {"password", "POSTGRES_PASSWORD"},
+	} {
+		if v := getenv(kv[1]); v != "" {
+			parts = append(parts, kv[0]+"="+quote(v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// quote quotes a keyword/value connection string value.
+func quote(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+// Config parses a connection string. A string that does not parse is a
+// usage error; the message never repeats the string (it may hold a password).
+func Config(connString string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		return nil, exitcode.WithHint(exitcode.Usage,
+			errors.New("invalid database connection settings"),
+			"check --database-url, DATABASE_URL or the POSTGRES_* and PG* variables")
+	}
+	return cfg, nil
+}
+
+// Describe names a connection for messages: user@host:port/db, no password.
+func Describe(cfg *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
+// Connect opens a connection; its error is classified (see Classify).
+func Connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, Classify(fmt.Errorf("cannot connect to %s: %w", Describe(cfg), unwrapConnect(err)))
+	}
+	return conn, nil
+}
+
+// unwrapConnect drops pgconn's ConnectError wrapper, whose text repeats
+// connection settings, keeping the cause.
+func unwrapConnect(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Unwrap() != nil {
+		return ce.Unwrap()
+	}
+	return err
+}
+
+// Classify gives a database error its exit status:
+//   - Config: authentication failed, database, schema, table or column
+//     missing, privilege missing, read-only violations;
+//   - Transient: the server is unreachable, shutting down, out of
+//     connections, the connection was lost, a serialization failure or a
+//     deadlock, a timeout;
+//   - Failure: anything else the server said (a bug in a query).
+//
+// An error that already carries an exit status keeps it; nil stays nil.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitcode.Error
+	if errors.As(err, &ee) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "28"), // invalid authorization
+			pe.Code == "3D000", // database does not exist
+			pe.Code == "3F000", // schema does not exist
+			pe.Code == "42P01", // table does not exist
+			pe.Code == "42703", // column does not exist
+			pe.Code == "42501", // insufficient privilege
+			pe.Code == "25006": // read-only transaction
+			return exitcode.WithHint(exitcode.Config, err, configHint(pe))
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			strings.HasPrefix(pe.Code, "57P"), // admin shutdown, crash shutdown, cannot connect now
+			pe.Code == "53300",                // too many connections
+			pe.Code == "40001",                // serialization failure
+			pe.Code == "40P01",                // deadlock
+			pe.Code == "57014":                // query canceled (statement timeout)
+			return exitcode.New(exitcode.Transient, err)
+		}
+		return exitcode.New(exitcode.Failure, err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitcode.New(exitcode.Transient, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) ||
+		pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
+		return exitcode.New(exitcode.Transient, err)
+	}
+	// pgx reports a connection that died under it ("conn closed",
+	// "unexpected EOF") with errors of its own; everything that is not the
+	// server's answer is the connection's fault.
+	return exitcode.New(exitcode.Transient, err)
+}
+
+func configHint(pe *pgconn.PgError) string {
+	switch {
+	case strings.HasPrefix(pe.Code, "28"):
+		return "check the user and password (DATABASE_URL, POSTGRES_USER/POSTGRES_PASSWORD or PGUSER/PGPASSWORD)"
+	case pe.Code == "3D000":
+		return "check the database name (POSTGRES_DB or PGDATABASE)"
+	case pe.Code == "42501":
+		return "the role needs the privileges listed in the README"
+	default:
+		return "is this the arena's database, with the api schema in place?"
+	}
+}

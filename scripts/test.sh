@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs vet and every test, after making sure the services the tests need
+# are there: the local PostgreSQL (started if it is down) and the
+# S3-compatible server versitygw (built with go install at a pinned version
+# the first time; each S3 test starts its own instance on 127.0.0.1).
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -run Fit   extra arguments go to 'go test'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VERSITYGW_VERSION=v1.8.0
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+
+# PostgreSQL: the machine's cluster, started when it is not running.
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+	if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+		say "starting PostgreSQL"
+		pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+		for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	fi
+	pg_isready -q -h 127.0.0.1 -p 5432 || { say "PostgreSQL is not reachable at 127.0.0.1:5432"; exit 1; }
+fi
+
+# versitygw: built once into .cache/bin, reused afterwards.
+bin="$PWD/.cache/bin"
+export VERSITYGW="$bin/versitygw"
+if [ ! -x "$VERSITYGW" ] || [ "$(cat "$bin/versitygw.version" 2>/dev/null)" != "$VERSITYGW_VERSION" ]; then
+	say "building versitygw $VERSITYGW_VERSION (about two minutes, once)"
+	mkdir -p "$bin"
+	# Build outside the module so that its dependencies do not touch go.mod.
+	(cd / && GOBIN="$bin" GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
+	echo "$VERSITYGW_VERSION" >"$bin/versitygw.version"
+fi
+
+say "go vet"
+go vet ./...
+unformatted=$(gofmt -l cmd internal 2>/dev/null || true)
+if [ -n "$unformatted" ]; then say "not gofmt-formatted: $unformatted"; exit 1; fi
+
+say "go test"
+go test -count=1 -timeout 20m "$@" ./...
