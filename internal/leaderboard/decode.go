@@ -1,0 +1,118 @@
+package leaderboard
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxLineBytes is the longest leaderboard line a Decoder accepts, newline
+// excluded. A leaderboard of 1000 models takes about 150 KiB; 8 MiB leaves
+// room for far larger ones while bounding memory on garbage input.
+const MaxLineBytes = 8 << 20
+
+// InputError is a problem with one line of the input, named by its place.
+// Its text reads "FILE:LINE: what".
+type InputError struct {
+	File string // "stdin" or the file's name
+	Line int    // 1-based
+	Msg  string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// Decoder reads leaderboard records, one JSON object per line, each line
+// ended by "\n". Blank lines are ignored. A last line without its newline
+// is a line cut short and an error, as is a line longer than MaxLineBytes
+// or one that is not a JSON object of the record's shape. Unknown fields
+// are ignored (DESIGN §3). Decoder does not validate the record's content:
+// see Validate.
+type Decoder struct {
+	r    *bufio.Reader
+	file string
+	line int
+	max  int
+}
+
+// NewDecoder returns a decoder reading r, whose name (a file name, or
+// "stdin") prefixes error messages.
+func NewDecoder(r io.Reader, name string) *Decoder {
+	return &Decoder{r: bufio.NewReaderSize(r, 64<<10), file: name, max: MaxLineBytes}
+}
+
+// Line returns the number of the line the last record came from.
+func (d *Decoder) Line() int { return d.line }
+
+// File returns the name given to NewDecoder.
+func (d *Decoder) File() string { return d.file }
+
+// Errorf returns an InputError at the current line.
+func (d *Decoder) Errorf(format string, args ...any) *InputError {
+	return &InputError{File: d.file, Line: d.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Next returns the next record, io.EOF at a clean end of input, an
+// *InputError for a bad line, or the reader's own error.
+func (d *Decoder) Next() (*Record, error) {
+	for {
+		line, err := d.readLine()
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return nil, d.Errorf("%s", describeJSONError(err, line))
+		}
+		return &rec, nil
+	}
+}
+
+// readLine returns the next line without its newline.
+func (d *Decoder) readLine() ([]byte, error) {
+	var buf []byte
+	for {
+		chunk, err := d.r.ReadSlice('\n')
+		if len(buf)+len(chunk) > d.max+1 { // +1: the newline
+			d.line++
+			return nil, d.Errorf("line longer than %d bytes", d.max)
+		}
+		buf = append(buf, chunk...)
+		switch {
+		case err == nil:
+			d.line++
+			return buf[:len(buf)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(buf) == 0 {
+				return nil, io.EOF
+			}
+			d.line++
+			return nil, d.Errorf("line cut short: no newline at the end of the input")
+		default:
+			return nil, fmt.Errorf("%s: %w", d.file, err)
+		}
+	}
+}
+
+// describeJSONError says what is wrong with a line in a few words.
+func describeJSONError(err error, line []byte) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return fmt.Sprintf("a leaderboard record is a JSON object, got %s", typ.Value)
+		}
+		return fmt.Sprintf("field %q: expected %s, got %s", typ.Field, typ.Type, typ.Value)
+	}
+	return "invalid record: " + err.Error()
+}

@@ -1,0 +1,157 @@
+package leaderboard
+
+import (
+	"fmt"
+	"math"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits a record must respect to be published: the database stores
+// scores and bounds as numeric(10,6) (an absolute value below 10^4 once
+// rounded to 6 decimals), votes and ranks as integer, leaderboard slugs in
+// varchar(100) and model slugs in varchar(200).
+const (
+	MaxAbsNumber      = 9999.9999994 // rounds to at most 9999.999999
+	MaxInt32          = math.MaxInt32
+	MaxLeaderboardLen = 100
+	MaxModelLen       = 200
+)
+
+// Validate checks a whole record before anything of it is written and
+// returns the first problem found, in words, or nil:
+//
+//   - a non-empty leaderboard slug and a known status; a skipped record
+//     needs a reason and is not checked further;
+//   - battles and models not negative, at least one entry, no more entries
+//     than models;
+//   - each entry: a non-empty model slug seen once, votes in 0..2^31-1,
+//     finite score and bounds that fit numeric(10,6), ci_lower <= ci_upper;
+//   - the rank rule of params.significant (DESIGN §4). Ranking by score:
+//     ranks are exactly 1..n in entry order and scores do not increase.
+//     Ranking by significance: ranks do not decrease down the list and
+//     each rank is 1 + the number of entries whose ci_lower is above this
+//     entry's ci_upper. rank counts over every fitted model before the
+//     min_votes filter, so when that filter removed models (models >
+//     entries) a rank may be larger than the count over the entries, never
+//     smaller.
+func Validate(r *Record) error {
+	if r.Leaderboard == "" {
+		return fmt.Errorf("missing leaderboard slug")
+	}
+	if err := checkSlug(r.Leaderboard, MaxLeaderboardLen); err != nil {
+		return fmt.Errorf("leaderboard %q: %v", r.Leaderboard, err)
+	}
+	switch r.Status {
+	case Ranked:
+	case Skipped:
+		if r.Reason == "" {
+			return fmt.Errorf("leaderboard %q: skipped without a reason", r.Leaderboard)
+		}
+		return nil
+	case "":
+		return fmt.Errorf("leaderboard %q: missing status", r.Leaderboard)
+	default:
+		return fmt.Errorf("leaderboard %q: status %q is not one of %q, %q", r.Leaderboard, r.Status, Ranked, Skipped)
+	}
+	if err := validateRanked(r); err != nil {
+		return fmt.Errorf("leaderboard %q: %v", r.Leaderboard, err)
+	}
+	return nil
+}
+
+func validateRanked(r *Record) error {
+	if r.Battles < 0 {
+		return fmt.Errorf("battles %d is negative", r.Battles)
+	}
+	if r.Models < 0 {
+		return fmt.Errorf("models %d is negative", r.Models)
+	}
+	n := len(r.Entries)
+	if n == 0 {
+		return fmt.Errorf("ranked with no entries")
+	}
+	if n > r.Models {
+		return fmt.Errorf("%d entries but only %d models", n, r.Models)
+	}
+	seen := make(map[string]int, n)
+	for i, e := range r.Entries {
+		where := fmt.Sprintf("entry %d", i+1)
+		if e.Model == "" {
+			return fmt.Errorf("%s: missing model slug", where)
+		}
+		if err := checkSlug(e.Model, MaxModelLen); err != nil {
+			return fmt.Errorf("%s: model %q: %v", where, e.Model, err)
+		}
+		where = fmt.Sprintf("entry %d (%s)", i+1, e.Model)
+		if j, dup := seen[e.Model]; dup {
+			return fmt.Errorf("%s: model listed twice (also entry %d)", where, j+1)
+		}
+		seen[e.Model] = i
+		if e.Votes < 0 || e.Votes > MaxInt32 {
+			return fmt.Errorf("%s: votes %d out of range 0..%d", where, e.Votes, MaxInt32)
+		}
+		if e.Rank < 1 || e.Rank > n {
+			if !(r.Params.Significant && e.Rank >= 1 && e.Rank <= MaxInt32) {
+				return fmt.Errorf("%s: rank %d out of range 1..%d", where, e.Rank, n)
+			}
+		}
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"score", e.Score}, {"ci_lower", e.CILower}, {"ci_upper", e.CIUpper}} {
+			if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+				return fmt.Errorf("%s: %s is not a finite number", where, f.name)
+			}
+			if math.Abs(f.v) > MaxAbsNumber {
+				return fmt.Errorf("%s: %s %g does not fit numeric(10,6) (absolute value below 10000)", where, f.name, f.v)
+			}
+		}
+		if e.CILower > e.CIUpper {
+			return fmt.Errorf("%s: ci_lower %g is above ci_upper %g", where, e.CILower, e.CIUpper)
+		}
+	}
+	if !r.Params.Significant {
+		for i, e := range r.Entries {
+			if e.Rank != i+1 {
+				return fmt.Errorf("entry %d (%s): rank %d, want %d (ranking by score numbers entries 1..n in order)", i+1, e.Model, e.Rank, i+1)
+			}
+			if i > 0 && e.Score > r.Entries[i-1].Score {
+				return fmt.Errorf("entry %d (%s): score %g is above the previous entry's %g (entries go best first)", i+1, e.Model, e.Score, r.Entries[i-1].Score)
+			}
+		}
+		return nil
+	}
+	filtered := r.Models > n
+	for i, e := range r.Entries {
+		if i > 0 && e.Rank < r.Entries[i-1].Rank {
+			return fmt.Errorf("entry %d (%s): rank %d is below the previous entry's %d (entries go best first)", i+1, e.Model, e.Rank, r.Entries[i-1].Rank)
+		}
+		want := 1
+		for _, o := range r.Entries {
+			if o.CILower > e.CIUpper {
+				want++
+			}
+		}
+		if e.Rank != want && !(filtered && e.Rank > want) {
+			return fmt.Errorf("entry %d (%s): rank %d, want %d (1 + the number of entries whose ci_lower is above this ci_upper)", i+1, e.Model, e.Rank, want)
+		}
+	}
+	return nil
+}
+
+// checkSlug accepts printable UTF-8 without white space, up to max bytes.
+func checkSlug(s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("longer than %d bytes", max)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("not valid UTF-8")
+	}
+	for _, c := range s {
+		if unicode.IsSpace(c) || !unicode.IsPrint(c) {
+			return fmt.Errorf("contains white space or a control character")
+		}
+	}
+	return nil
+}
