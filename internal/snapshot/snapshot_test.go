@@ -1,0 +1,182 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var fixedTime = time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+func fixtureRecords(t *testing.T) []*leaderboard.Record {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "leaderboards", "valid.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := leaderboard.NewDecoder(f, "valid.ndjson")
+	var out []*leaderboard.Record
+	for {
+		r, err := d.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == leaderboard.Ranked {
+			out = append(out, r)
+		}
+	}
+}
+
+var fixtureModels = map[string]Model{
+	"gpt-4o":            {Name: "GPT-4o", Organization: "OpenAI", License: "proprietary", Link: "https://openai.com/gpt-4o"},
+	"claude-3-5-sonnet": {Name: "Claude 3.5 Sonnet", Organization: "Anthropic", License: "proprietary", Link: "https://anthropic.com/claude"},
+	"llama-3-70b":       {Name: "Llama 3 70B", Organization: "Meta", License: "open-source", Link: "https://llama.meta.com"},
+	"mistral-large":     {Name: "Mistral Large", Organization: "Mistral AI", License: "proprietary", Link: "https://mistral.ai"},
+	"biogpt":            {Name: `BioGPT <&> "large"`, License: "open-source", Link: "https://example.org/biogpt"},
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestIdentifier(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	if got := Identifier(time.Date(2025, 1, 2, 0, 4, 5, 999, loc)); got != "snapshot_2025-01-01_23-04-05" {
+		t.Errorf("Identifier = %q", got)
+	}
+}
+
+func TestDocumentGolden(t *testing.T) {
+	recs := fixtureRecords(t)
+	for _, tc := range []struct {
+		file string
+		rec  *leaderboard.Record
+		meta Meta
+	}{
+		{"overall-db.json", recs[0], Meta{Identifier: Identifier(fixedTime), SnapshotID: "3f1c2a8e-1111-4b2c-9d3e-0123456789ab",
+			PublishedAt: fixedTime, Name: "Overall", Models: fixtureModels}},
+		{"overall-nodb.json", recs[0], Meta{Identifier: Identifier(fixedTime), PublishedAt: fixedTime}},
+		{"genomics-db.json", recs[1], Meta{Identifier: Identifier(fixedTime) + "_2", SnapshotID: "5b7d0f3e-2222-4c3d-8e4f-0123456789ab",
+			PublishedAt: fixedTime, Name: "Genomics", Models: fixtureModels}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := Marshal(Build(tc.rec, tc.meta))
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, b)
+		})
+	}
+}
+
+func TestRound6(t *testing.T) {
+	for in, want := range map[float64]float64{
+		1123.4567891: 1123.456789, -0.0000001: 0, 9999.9999994: 9999.999999, -3000: -3000, 0.0000005: 0.000001,
+	} {
+		if got := Round6(in); got != want {
+			t.Errorf("Round6(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestMergeIndex(t *testing.T) {
+	recs := fixtureRecords(t)
+	a := IndexEntryOf(Build(recs[0], Meta{Identifier: "snapshot_2025-01-01_00-00-00", PublishedAt: fixedTime}))
+	b := IndexEntryOf(Build(recs[1], Meta{Identifier: "snapshot_2025-01-01_00-00-00", PublishedAt: fixedTime}))
+	first, err := MergeIndex(nil, []IndexEntry{b, a}, fixedTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "index.json", first)
+
+	a2 := a
+	a2.Identifier = "snapshot_2025-01-02_00-00-00"
+	second, err := MergeIndex(first, []IndexEntry{a2}, fixedTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx Index
+	if err := json.Unmarshal(second, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Leaderboards) != 2 || idx.Leaderboards[0].Leaderboard != "genomics" ||
+		idx.Leaderboards[1].Identifier != "snapshot_2025-01-02_00-00-00" || idx.Leaderboards[0] != b {
+		t.Errorf("merged index lost or misplaced a line: %+v", idx.Leaderboards)
+	}
+	if _, err := MergeIndex([]byte("<html>"), []IndexEntry{a}, fixedTime); err == nil {
+		t.Errorf("an unreadable stored index was accepted")
+	}
+}
+
+func TestChart(t *testing.T) {
+	recs := fixtureRecords(t)
+	for _, models := range []map[string]Model{nil, fixtureModels} {
+		d := Build(recs[0], Meta{Identifier: Identifier(fixedTime), PublishedAt: fixedTime, Models: models})
+		svg, err := Chart(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// It parses as XML; gather its text.
+		dec := xml.NewDecoder(bytes.NewReader(svg))
+		var text strings.Builder
+		root := ""
+		for {
+			tok, err := dec.Token()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("the SVG does not parse as XML: %v", err)
+			}
+			switch tok := tok.(type) {
+			case xml.StartElement:
+				if root == "" {
+					root = tok.Name.Local
+				}
+			case xml.CharData:
+				text.Write(tok)
+				text.WriteByte('\n')
+			}
+		}
+		if root != "svg" {
+			t.Errorf("root element %q, want svg", root)
+		}
+		for _, e := range d.Entries {
+			if !strings.Contains(text.String(), e.Label()) {
+				t.Errorf("the chart does not name %q", e.Label())
+			}
+		}
+		if !strings.Contains(text.String(), d.Identifier) || !strings.Contains(text.String(), "Overall") {
+			t.Errorf("the chart's title lacks the leaderboard's name or identifier")
+		}
+	}
+}
