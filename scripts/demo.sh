@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# demo.sh: the daily job on this machine, with no setup.
+#
+# Builds the three tools into ./bin, creates a scratch database (dropped
+# first if it exists) on the PostgreSQL server of DATABASE_URL, else the
+# local one (127.0.0.1:5432 as postgres, else the unix socket as the current
+# user), loads testdata/schema.sql and testdata/demo.sql, runs
+# scripts/entrypoint.sh publishing to that database and to ./out, then prints
+# the published overall leaderboard as a table and where its JSON and SVG
+# files are. Without a reachable PostgreSQL it says so and ranks the shipped
+# fixture testdata/battles.ndjson offline instead. Running it again starts
+# over with a fresh database and a fresh ./out.
+#
+#   scripts/demo.sh
+#
+# Environment: DATABASE_URL (the server to use), DEMO_DATABASE (scratch
+# database name, default arena_demo), DEMO_BIN and DEMO_OUT (folders for
+# the binaries and the published files, default ./bin and ./out), and the
+# job's own variables (NUM_BOOTSTRAP, ...), passed through.
+# Exit status: the job's (see scripts/entrypoint.sh); 0 for the offline demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+db=${DEMO_DATABASE:-arena_demo}
+bin=${DEMO_BIN:-$repo/bin}
+out=${DEMO_OUT:-$repo/out}
+case $db in *[!a-z0-9_]* | "" | [0-9]*)
+	echo "demo: DEMO_DATABASE must be lowercase letters, digits and _, got \"$db\"" >&2
+	exit 2
+	;;
+esac
+case $bin in /*) ;; *) bin=$repo/$bin ;; esac
+case $out in /*) ;; *) out=$repo/$out ;; esac
+
+say() { printf '\n== %s\n' "$*"; }
+
+# ---- the tools -------------------------------------------------------------
+tools="battles-export rank snapshot-publish"
+if command -v go >/dev/null; then
+	say "building the tools into $bin"
+	mkdir -p "$bin"
+	GOFLAGS="${GOFLAGS:-} -buildvcs=false" go build -o "$bin/" ./cmd/battles-export ./cmd/rank ./cmd/snapshot-publish
+else
+	for t in $tools; do
+		[ -x "$bin/$t" ] || { echo "demo: no Go toolchain to build $t, and no $bin/$t" >&2; exit 4; }
+	done
+	say "using the tools in $bin (no Go toolchain to rebuild them)"
+fi
+export PATH="$bin:$PATH"
+
+# ---- a PostgreSQL server ---------------------------------------------------
+offline() {
+	say "no reachable PostgreSQL ($1): ranking the shipped fixture offline instead"
+	echo "rank --format table testdata/battles.ndjson"
+	echo
+	rank --format table testdata/battles.ndjson
+	echo
+	echo "To run the whole job, start PostgreSQL (or set DATABASE_URL to a server where you may create a database) and run scripts/demo.sh again."
+	exit 0
+}
+
+command -v psql >/dev/null || offline "psql is not installed"
+
+# with_db URL NAME: URL with its database replaced by NAME.
+with_db() {
+	local u=$1 name=$2 base query=
+	case $u in *\?*) query="?${u#*\?}" base=${u%%\?*} ;; *) base=$u ;; esac
+	local scheme=${base%%://*} rest=${base#*://}
+	case $rest in */*) rest=${rest%%/*} ;; esac
+	printf '%s://%s/%s%s' "$scheme" "$rest" "$name" "$query"
+}
+
+reachable() { PGCONNECT_TIMEOUT=3 psql -X -q -At -d "$1" -c 'SELECT 1' >/dev/null 2>&1; }
+
+admin=
+if [ -n "${DATABASE_URL:-}" ]; then
+	case $DATABASE_URL in
+	postgres://* | postgresql://*) ;;
+	*) echo "demo: DATABASE_URL must be a postgres:// URL here" >&2; exit 2 ;;
+	esac
+	reachable "$DATABASE_URL" || offline "DATABASE_URL does not answer"
+	admin=$DATABASE_URL
+else
+	for cand in "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" "postgres:///postgres"; do
+		if reachable "$cand"; then admin=$cand; break; fi
+	done
+	[ -n "$admin" ] || offline "nothing answers at 127.0.0.1:5432 or on the local socket"
+fi
+url=$(with_db "$admin" "$db")
+
+say "creating the scratch database $db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$url" -f testdata/schema.sql >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$url" -f testdata/demo.sql >/dev/null
+psql -X -At -d "$url" -c "SELECT count(*) || ' battles, ' || (SELECT count(*) FROM api.model) || ' models' FROM api.battle"
+
+# ---- the job ---------------------------------------------------------------
+# ./out is the demo's own: start it over (the marker says it is ours).
+if [ -e "$out" ]; then
+	if [ -f "$out/.arena-demo" ]; then
+		rm -rf "$out"
+	else
+		echo "demo: $out exists and was not made by the demo: move it away or set DEMO_OUT" >&2
+		exit 2
+	fi
+fi
+mkdir -p "$out"
+: >"$out/.arena-demo"
+
+say "running the job: scripts/entrypoint.sh (log: $out/job.log)"
+set +e
+DATABASE_URL=$url SNAPSHOT_DIR=$out scripts/entrypoint.sh >"$out/job.log" 2>"$out/stages.log"
+status=$?
+set -e
+# The job's events, one per line, shortened for the eye.
+cut -c 1-200 "$out/job.log"
+if [ "$status" -ne 0 ]; then
+	echo "demo: the job failed with exit status $status; its stages said:" >&2
+	tail -n 20 "$out/stages.log" >&2
+	exit "$status"
+fi
+
+say "the published overall leaderboard"
+psql -X -d "$url" -v ON_ERROR_STOP=1 -P footer=off -c "
+SELECT e.rank, m.name AS model, m.organization, round(e.bt_score, 1) AS score,
+       round(e.bootstrap_q025, 1) || ' .. ' || round(e.bootstrap_q975, 1) AS \"95% interval\",
+       e.vote_count AS votes
+FROM api.leaderboard_entry e
+JOIN api.model m ON m.id = e.model_id
+WHERE e.snapshot_id = (
+    SELECT s.id FROM api.leaderboard_snapshot s
+    JOIN api.leaderboard l ON l.id = s.leaderboard_id
+    WHERE l.slug = 'overall' AND s.visibility = 'public'
+    ORDER BY s.created_at DESC LIMIT 1)
+ORDER BY e.rank, m.name"
+
+say "files"
+found=
+for f in "$out/overall/latest.json" "$out/overall/latest.svg"; do
+	if [ -f "$f" ]; then echo "$f"; found=yes; fi
+done
+if [ -z "$found" ]; then
+	# Another layout: show whatever "latest" files the folder sink wrote for overall.
+	find "$out" -path '*overall*' -name 'latest*' | sort
+fi
+echo "every leaderboard: $out (published to the database $db too)"
