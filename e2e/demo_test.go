@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/pgtest"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestDemo runs scripts/demo.sh twice on a fresh scratch database (its own
+// name, so that a user's arena_demo is left alone): both runs publish and
+// print the overall leaderboard and where its files are.
+func TestDemo(t *testing.T) {
+	needTools(t)
+	admin := pgtest.AdminURL(t)
+	name := "arena_demo_e2e_" + pgtest.RandomSuffix()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, admin); err == nil {
+			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+	})
+	work := t.TempDir()
+	env := map[string]string{
+		"DATABASE_URL":  admin,
+		"DEMO_DATABASE": name,
+		"DEMO_BIN":      filepath.Join(work, "bin"),
+		"DEMO_OUT":      filepath.Join(work, "out"),
+		"NUM_BOOTSTRAP": "50",
+		"PATH":          goBinDir(t) + ":/usr/local/bin:/usr/bin:/bin",
+		"GOCACHE":       goEnv(t, "GOCACHE"),
+		"GOMODCACHE":    goEnv(t, "GOMODCACHE"),
+	}
+	for run := 1; run <= 2; run++ {
+		r := runShell(t, "bash", env, "scripts/demo.sh")
+		if r.code != 0 {
+			t.Fatalf("run %d failed\n%s", run, r)
+		}
+		for _, want := range []string{"rank", "score", "votes", filepath.Join(work, "out/overall/latest.json"), filepath.Join(work, "out/overall/latest.svg")} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("run %d: output lacks %q\n%s", run, want, r.stdout)
+			}
+		}
+		if n := queryInt(t, withDatabase(admin, name), "SELECT count(*) FROM api.leaderboard_snapshot"); n < 2 {
+			t.Errorf("run %d: %d snapshots in %s", run, n, name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "out/overall/latest.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestDemoOffline: without a reachable PostgreSQL the demo says so and
+// ranks the shipped fixture.
+func TestDemoOffline(t *testing.T) {
+	needTools(t)
+	if _, err := os.Stat(filepath.Join(root, "testdata/battles.ndjson")); err != nil {
+		t.Skip("no testdata/battles.ndjson fixture yet")
+	}
+	work := t.TempDir()
+	r := runShell(t, "bash", map[string]string{
+		"DATABASE_URL": "postgres://postgres@127.0.0.1:" + closedPort(t) + "/postgres?sslmode=disable",
+		"DEMO_BIN":     filepath.Join(work, "bin"),
+		"DEMO_OUT":     filepath.Join(work, "out"),
+		"PATH":         goBinDir(t) + ":/usr/local/bin:/usr/bin:/bin",
+		"GOCACHE":      goEnv(t, "GOCACHE"),
+		"GOMODCACHE":   goEnv(t, "GOMODCACHE"),
+	}, "scripts/demo.sh")
+	if r.code != 0 {
+		t.Fatalf("offline demo failed\n%s", r)
+	}
+	if !strings.Contains(r.stdout, "no reachable PostgreSQL") || !strings.Contains(strings.ToLower(r.stdout), "score") {
+		t.Errorf("offline demo output:\n%s", r.stdout)
+	}
+}
+
+// goBinDir is the folder of the go command, for scripts that build.
+func goBinDir(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	return filepath.Dir(p)
+}
+
+func goEnv(t *testing.T, key string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
