@@ -1,0 +1,313 @@
+// Package bt owns the Bradley-Terry fit (DESIGN §4): maximum likelihood
+// ratings from pairwise results, to full convergence, with the rule that
+// keeps ratings finite when the maximum likelihood does not exist.
+//
+// Ratings r are in log10 units (P(i beats j) = 1/(1+10^(r_j-r_i))) with
+// mean 0; a score is 400·r + 1000.
+package bt
+
+import (
+	"math"
+	"slices"
+)
+
+// fullStep is the largest Newton step (rating units) taken without a line
+// search.
+const fullStep = 0.05
+
+// Alpha is ln 10: the model is σ(Alpha·(r_i − r_j)).
+const Alpha = math.Ln10
+
+// Pair is what the likelihood needs of the battles between models I < J:
+// N battles, of which I won W (a tie counts half).
+type Pair struct {
+	I, J int32
+	N, W float64
+}
+
+// Problem is a set of models 0..Models-1 and the pairs that met.
+type Problem struct {
+	Models int
+	Pairs  []Pair
+}
+
+// VirtualTies is the regularisation applied when the maximum likelihood
+// does not exist: every model gets this many virtual ties against a phantom
+// model of rating 0. It keeps every rating finite and unique, moves the
+// ratings of the models that caused the problem the most, and is applied
+// only then: on well-posed data the fit is the plain maximum likelihood.
+const VirtualTies = 1.0
+
+// Result is a fit.
+type Result struct {
+	Ratings     []float64 // mean 0
+	WellPosed   bool      // the maximum likelihood exists
+	Prior       float64   // virtual ties per model applied (0 when well posed)
+	Iterations  int
+	MaxGradient float64 // max |∂(−log L)/∂r_i| at Ratings (of the regularised objective when Prior > 0)
+}
+
+// Options tune a fit. The zero value is the default.
+type Options struct {
+	// Start, when not nil, is the rating vector to start from (a warm start
+	// for bootstrap rounds). It is not modified.
+	Start []float64
+	// Tol is the largest Newton step, in rating units, at which the fit
+	// stops; 0 means 1e-10 (1/25,000,000 of a score point).
+	Tol float64
+	// Work, when not nil, is reused for scratch memory (one per goroutine).
+	Work *Work
+}
+
+// Work is scratch memory for fits of one size, reusable across fits but not
+// shared between goroutines.
+type Work struct {
+	h, chol []float64
+	g, step []float64
+	r, next []float64
+}
+
+func (w *Work) resize(n int) {
+	if cap(w.h) < n*n {
+		w.h = make([]float64, n*n)
+		w.chol = make([]float64, n*n)
+	}
+	w.h, w.chol = w.h[:n*n], w.chol[:n*n]
+	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next} {
+		if cap(*p) < n {
+			*p = make([]float64, n)
+		}
+		*p = (*p)[:n]
+	}
+}
+
+// Fit returns the Bradley-Terry ratings of p: the maximum likelihood when
+// it exists (WellPosed), else the maximum of the likelihood with
+// VirtualTies per model. Models with no battles get rating 0 before
+// centring. The result is deterministic.
+func Fit(p Problem, o Options) Result {
+	n := p.Models
+	if n == 0 {
+		return Result{WellPosed: true}
+	}
+	w := o.Work
+	if w == nil {
+		w = new(Work)
+	}
+	w.resize(n)
+	tol := o.Tol
+	if tol == 0 {
+		tol = 1e-10
+	}
+	res := Result{WellPosed: WellPosed(p)}
+	prior := 0.0
+	if !res.WellPosed {
+		prior = VirtualTies
+		res.Prior = prior
+	}
+	r := w.r
+	if o.Start != nil {
+		copy(r, o.Start)
+	} else {
+		clear(r)
+	}
+	if prior == 0 {
+		centre(r)
+	}
+	loss := math.NaN() // not yet computed
+	const maxIter = 200
+	for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
+		gradHess(p, prior, r, w.g, w.h)
+		if prior == 0 {
+			// The likelihood is invariant to a common shift: H has the null
+			// space 1. Adding c·11ᵀ makes it positive definite without
+			// changing the step, which stays orthogonal to 1 as g is.
+			c := 0.0
+			for i := range n {
+				c = max(c, w.h[i*n+i])
+			}
+			c = max(c, 1) / float64(n)
+			for i := range w.h {
+				w.h[i] += c
+			}
+		}
+		if !cholesky(w.h, w.chol, n) {
+			// Only a graph that is not connected within a prior-free fit can
+			// get here, and WellPosed excludes that; stay safe anyway.
+			break
+		}
+		for i := range n {
+			w.step[i] = -w.g[i]
+		}
+		cholSolve(w.chol, n, w.step)
+		stepMax := 0.0
+		for i := range n {
+			stepMax = max(stepMax, math.Abs(w.step[i]))
+		}
+		// Near the optimum (a step under fullStep, about 20 points) the
+		// Newton step is taken as it is: the log-likelihood is close to
+		// quadratic there, and comparing objectives that differ in the last
+		// bits would only add rounding noise. Farther away, damp: halve
+		// the step until the objective does not rise.
+		t := 1.0
+		if stepMax > fullStep {
+			if math.IsNaN(loss) {
+				loss = objective(p, prior, r)
+			}
+			var next float64
+			for range 60 {
+				for i := range n {
+					w.next[i] = r[i] + t*w.step[i]
+				}
+				next = objective(p, prior, w.next)
+				if next <= loss {
+					break
+				}
+				t /= 2
+			}
+			loss = next
+		} else {
+			for i := range n {
+				w.next[i] = r[i] + w.step[i]
+			}
+			loss = math.NaN()
+		}
+		stepMax *= t
+		copy(r, w.next)
+		if stepMax < tol {
+			break
+		}
+	}
+	res.Iterations = min(res.Iterations, maxIter)
+	gradHess(p, prior, r, w.g, nil)
+	for _, g := range w.g {
+		res.MaxGradient = max(res.MaxGradient, math.Abs(g))
+	}
+	centre(r)
+	res.Ratings = slices.Clone(r)
+	return res
+}
+
+func centre(r []float64) {
+	m := 0.0
+	for _, v := range r {
+		m += v
+	}
+	m /= float64(len(r))
+	for i := range r {
+		r[i] -= m
+	}
+}
+
+// logSigmoid returns log σ(x) without overflow.
+func logSigmoid(x float64) float64 {
+	if x >= 0 {
+		return -math.Log1p(math.Exp(-x))
+	}
+	return x - math.Log1p(math.Exp(x))
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// objective is −log L (plus the virtual ties).
+func objective(p Problem, prior float64, r []float64) float64 {
+	s := 0.0
+	for _, q := range p.Pairs {
+		d := Alpha * (r[q.I] - r[q.J])
+		s -= q.W*logSigmoid(d) + (q.N-q.W)*logSigmoid(-d)
+	}
+	if prior > 0 {
+		for _, v := range r {
+			s -= prior * 0.5 * (logSigmoid(Alpha*v) + logSigmoid(-Alpha*v))
+		}
+	}
+	return s
+}
+
+// gradHess computes the gradient g and, when h is not nil, the Hessian h
+// (n×n, row major) of the objective at r.
+func gradHess(p Problem, prior float64, r, g, h []float64) {
+	n := len(r)
+	clear(g)
+	if h != nil {
+		clear(h)
+	}
+	for _, q := range p.Pairs {
+		i, j := int(q.I), int(q.J)
+		sg := sigmoid(Alpha * (r[i] - r[j]))
+		d := Alpha * (q.N*sg - q.W)
+		g[i] += d
+		g[j] -= d
+		if h != nil {
+			c := Alpha * Alpha * q.N * sg * (1 - sg)
+			h[i*n+i] += c
+			h[j*n+j] += c
+			h[i*n+j] -= c
+			h[j*n+i] -= c
+		}
+	}
+	if prior > 0 {
+		for i, v := range r {
+			sg := sigmoid(Alpha * v)
+			g[i] += Alpha * prior * (sg - 0.5)
+			if h != nil {
+				h[i*n+i] += Alpha * Alpha * prior * sg * (1 - sg)
+			}
+		}
+	}
+}
+
+// Gradient returns the gradient of −log L at r (no regularisation): zero
+// at the maximum likelihood. Tests use it.
+func Gradient(p Problem, r []float64) []float64 {
+	g := make([]float64, len(r))
+	gradHess(p, 0, r, g, nil)
+	return g
+}
+
+// cholesky factors the symmetric positive definite a (n×n) into the lower
+// triangle of l. It reports false when a is not positive definite.
+func cholesky(a, l []float64, n int) bool {
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			s := a[i*n+j]
+			ri, rj := l[i*n:i*n+j], l[j*n:j*n+j]
+			for k := range ri {
+				s -= ri[k] * rj[k]
+			}
+			if i == j {
+				if s <= 0 || math.IsNaN(s) {
+					return false
+				}
+				l[i*n+i] = math.Sqrt(s)
+			} else {
+				l[i*n+j] = s / l[j*n+j]
+			}
+		}
+	}
+	return true
+}
+
+// cholSolve solves L·Lᵀ·x = b in place.
+func cholSolve(l []float64, n int, b []float64) {
+	for i := range n {
+		s := b[i]
+		for k := range i {
+			s -= l[i*n+k] * b[k]
+		}
+		b[i] = s / l[i*n+i]
+	}
+	for i := n - 1; i >= 0; i-- {
+		s := b[i]
+		for k := i + 1; k < n; k++ {
+			s -= l[k*n+i] * b[k]
+		}
+		b[i] = s / l[i*n+i]
+	}
+}

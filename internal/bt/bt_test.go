@@ -1,0 +1,210 @@
+package bt
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func score(r float64) float64 { return 400*r + 1000 }
+
+// Two models: the maximum likelihood gap is 400·log10(W/(N−W)) points,
+// ties counting half a win to each.
+func TestFitTwoModelsClosedForm(t *testing.T) {
+	for _, tc := range []struct{ n, w float64 }{
+		{10, 7}, {100, 50}, {3, 1}, {1000, 999.5}, {7, 3.5 + 1},
+	} {
+		res := Fit(Problem{Models: 2, Pairs: []Pair{{0, 1, tc.n, tc.w}}}, Options{})
+		want := 400 * math.Log10(tc.w/(tc.n-tc.w))
+		got := score(res.Ratings[0]) - score(res.Ratings[1])
+		if math.Abs(got-want) > 1e-6 || !res.WellPosed {
+			t.Errorf("n=%v w=%v: gap %.9f, want %.9f (well posed %v)", tc.n, tc.w, got, want, res.WellPosed)
+		}
+		if m := (score(res.Ratings[0]) + score(res.Ratings[1])) / 2; math.Abs(m-1000) > 1e-9 {
+			t.Errorf("mean score %v, want 1000", m)
+		}
+	}
+}
+
+// Three models: the gradient of the log-likelihood vanishes at the result
+// and the mean score is 1000.
+func TestFitThreeModelsGradientZero(t *testing.T) {
+	p := Problem{Models: 3, Pairs: []Pair{
+		{0, 1, 20, 13}, {0, 2, 15, 6.5}, {1, 2, 30, 11},
+	}}
+	res := Fit(p, Options{})
+	for i, g := range Gradient(p, res.Ratings) {
+		if math.Abs(g) > 1e-9 {
+			t.Errorf("gradient[%d] = %g", i, g)
+		}
+	}
+	if s := res.Ratings[0] + res.Ratings[1] + res.Ratings[2]; math.Abs(s) > 1e-12 {
+		t.Errorf("ratings sum to %g, want 0", s)
+	}
+	if res.MaxGradient > 1e-9 || res.Prior != 0 {
+		t.Errorf("max gradient %g, prior %g", res.MaxGradient, res.Prior)
+	}
+	// A perturbation of any rating lowers the likelihood.
+	base := objective(p, 0, res.Ratings)
+	for i := range 3 {
+		r := append([]float64(nil), res.Ratings...)
+		r[i] += 1e-4
+		if objective(p, 0, r) <= base {
+			t.Errorf("moving model %d does not lower the likelihood", i)
+		}
+	}
+}
+
+func TestFitPairOrderInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := simulate(rng, 12, 4000)
+	a := Fit(p, Options{})
+	q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
+	rng.Shuffle(len(q.Pairs), func(i, j int) { q.Pairs[i], q.Pairs[j] = q.Pairs[j], q.Pairs[i] })
+	b := Fit(q, Options{})
+	for i := range a.Ratings {
+		if math.Abs(score(a.Ratings[i])-score(b.Ratings[i])) > 1e-7 {
+			t.Fatalf("model %d: %v vs %v", i, score(a.Ratings[i]), score(b.Ratings[i]))
+		}
+	}
+}
+
+// simulate draws battles between n models of known strengths.
+func simulate(rng *rand.Rand, n, battles int) Problem {
+	strength := make([]float64, n)
+	for i := range strength {
+		strength[i] = rng.NormFloat64() * 0.4
+	}
+	type key struct{ i, j int32 }
+	cells := map[key]*Pair{}
+	for range battles {
+		i, j := rng.IntN(n), rng.IntN(n-1)
+		if j >= i {
+			j++
+		}
+		if i > j {
+			i, j = j, i
+		}
+		pr := 1 / (1 + math.Pow(10, strength[j]-strength[i]))
+		c := cells[key{int32(i), int32(j)}]
+		if c == nil {
+			c = &Pair{I: int32(i), J: int32(j)}
+			cells[key{int32(i), int32(j)}] = c
+		}
+		c.N++
+		switch u := rng.Float64(); {
+		case u < 0.1:
+			c.W += 0.5
+		case u < 0.1+0.9*pr:
+			c.W++
+		}
+	}
+	p := Problem{Models: n}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			if c := cells[key{int32(i), int32(j)}]; c != nil {
+				p.Pairs = append(p.Pairs, *c)
+			}
+		}
+	}
+	return p
+}
+
+// The fit recovers simulated strengths: with many battles the error is
+// small against the spread of the strengths.
+func TestFitRecoversStrengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	n := 8
+	strength := []float64{-0.6, -0.3, -0.1, 0, 0.05, 0.2, 0.4, 0.7}
+	p := Problem{Models: n}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			pr := 1 / (1 + math.Pow(10, strength[j]-strength[i]))
+			q := Pair{I: int32(i), J: int32(j), N: 20000}
+			for range 20000 {
+				if rng.Float64() < pr {
+					q.W++
+				}
+			}
+			p.Pairs = append(p.Pairs, q)
+		}
+	}
+	res := Fit(p, Options{})
+	mean := 0.0
+	for _, s := range strength {
+		mean += s
+	}
+	mean /= float64(n)
+	for i, s := range strength {
+		if d := math.Abs(400 * (res.Ratings[i] - (s - mean))); d > 5 {
+			t.Errorf("model %d: off by %.2f points", i, d)
+		}
+	}
+}
+
+func TestFitIllPosedStaysFinite(t *testing.T) {
+	for name, p := range map[string]Problem{
+		"undefeated": {Models: 3, Pairs: []Pair{{0, 1, 10, 10}, {1, 2, 10, 5}, {0, 2, 4, 4}}},
+		"winless":    {Models: 3, Pairs: []Pair{{0, 1, 10, 5}, {0, 2, 6, 6}, {1, 2, 10, 10}}},
+		"pieces":     {Models: 4, Pairs: []Pair{{0, 1, 10, 6}, {2, 3, 10, 3}}},
+		"dominant":   {Models: 4, Pairs: []Pair{{0, 1, 10, 6}, {2, 3, 10, 3}, {0, 2, 5, 5}, {1, 3, 5, 5}}},
+	} {
+		if WellPosed(p) {
+			t.Errorf("%s: reported well posed", name)
+		}
+		a := Fit(p, Options{})
+		b := Fit(p, Options{})
+		if a.Prior != VirtualTies || a.WellPosed {
+			t.Errorf("%s: prior %v well posed %v", name, a.Prior, a.WellPosed)
+		}
+		for i, r := range a.Ratings {
+			if math.IsNaN(r) || math.IsInf(r, 0) || math.Abs(r) > 5 || r != b.Ratings[i] {
+				t.Errorf("%s: rating %d = %v (again %v)", name, i, r, b.Ratings[i])
+			}
+		}
+		if a.MaxGradient > 1e-8 {
+			t.Errorf("%s: regularised fit did not converge: gradient %g", name, a.MaxGradient)
+		}
+	}
+	d := Diagnose(Problem{Models: 5, Pairs: []Pair{{0, 1, 10, 10}, {2, 3, 10, 3}, {3, 4, 2, 1}}})
+	if len(d.Undefeated) != 1 || d.Undefeated[0] != 0 || len(d.Winless) != 1 || d.Winless[0] != 1 {
+		t.Errorf("diagnosis %+v", d)
+	}
+	if len(d.Components) != 2 || len(d.Components[0]) != 3 || d.Components[1][0] != 0 {
+		t.Errorf("components %+v", d.Components)
+	}
+}
+
+// On well-posed data the virtual ties are not applied at all, so the fit
+// is the maximum likelihood itself; the regularised fit of the same data
+// would differ, which shows the test can tell.
+func TestWellPosedUnregularised(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := simulate(rng, 10, 3000)
+	res := Fit(p, Options{})
+	if !res.WellPosed || res.Prior != 0 || res.MaxGradient > 1e-8 {
+		t.Fatalf("well posed %v prior %v gradient %g", res.WellPosed, res.Prior, res.MaxGradient)
+	}
+	w := new(Work)
+	w.resize(p.Models)
+	r := append([]float64(nil), res.Ratings...)
+	gradHess(p, VirtualTies, r, w.g, nil)
+	moved := false
+	for _, g := range w.g {
+		moved = moved || math.Abs(g) > 1e-6
+	}
+	if !moved {
+		t.Fatal("the regularised objective is also stationary here: the test cannot tell")
+	}
+}
+
+func BenchmarkFit100(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	p := simulate(rng, 100, 1_000_000)
+	w := new(Work)
+	start := Fit(p, Options{}).Ratings
+	b.ResetTimer()
+	for range b.N {
+		Fit(p, Options{Work: w, Start: start, Tol: 1e-7})
+	}
+}

@@ -1,0 +1,124 @@
+package bt
+
+import "slices"
+
+// The maximum likelihood exists exactly when the "beat" graph is strongly
+// connected: an edge i→j when i won (or tied) against j at least once
+// (Ford, 1957). These functions decide that and say why it fails.
+
+// WellPosed reports whether the maximum likelihood of p exists.
+func WellPosed(p Problem) bool {
+	if p.Models <= 1 {
+		return true
+	}
+	fwd, rev := adjacency(p)
+	return reachesAll(fwd, p.Models) && reachesAll(rev, p.Models)
+}
+
+// Diagnosis says why the maximum likelihood does not exist.
+type Diagnosis struct {
+	Undefeated []int   // models that never lost (ties count half a loss)
+	Winless    []int   // models that never won (ties count half a win)
+	Components [][]int // the pieces of the comparison graph, largest first, when more than one
+}
+
+// Diagnose explains an ill-posed problem. Models without battles are
+// ignored.
+func Diagnose(p Problem) Diagnosis {
+	n := p.Models
+	won := make([]bool, n)
+	lost := make([]bool, n)
+	played := make([]bool, n)
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, q := range p.Pairs {
+		if q.N <= 0 {
+			continue
+		}
+		i, j := int(q.I), int(q.J)
+		played[i], played[j] = true, true
+		if q.W > 0 {
+			won[i], lost[j] = true, true
+		}
+		if q.N-q.W > 0 {
+			won[j], lost[i] = true, true
+		}
+		if a, b := find(i), find(j); a != b {
+			parent[max(a, b)] = min(a, b)
+		}
+	}
+	var d Diagnosis
+	groups := map[int][]int{}
+	for i := range n {
+		if !played[i] {
+			continue
+		}
+		if !lost[i] {
+			d.Undefeated = append(d.Undefeated, i)
+		}
+		if !won[i] {
+			d.Winless = append(d.Winless, i)
+		}
+		groups[find(i)] = append(groups[find(i)], i)
+	}
+	if len(groups) > 1 {
+		for _, g := range groups {
+			d.Components = append(d.Components, g)
+		}
+		slices.SortFunc(d.Components, func(a, b []int) int {
+			if len(a) != len(b) {
+				return len(b) - len(a)
+			}
+			return a[0] - b[0]
+		})
+	}
+	return d
+}
+
+func adjacency(p Problem) (fwd, rev [][]int32) {
+	fwd = make([][]int32, p.Models)
+	rev = make([][]int32, p.Models)
+	for _, q := range p.Pairs {
+		if q.N <= 0 {
+			continue
+		}
+		if q.W > 0 { // I beat J at least partly
+			fwd[q.I] = append(fwd[q.I], q.J)
+			rev[q.J] = append(rev[q.J], q.I)
+		}
+		if q.N-q.W > 0 {
+			fwd[q.J] = append(fwd[q.J], q.I)
+			rev[q.I] = append(rev[q.I], q.J)
+		}
+	}
+	return fwd, rev
+}
+
+func reachesAll(adj [][]int32, n int) bool {
+	seen := make([]bool, n)
+	stack := []int32{0}
+	seen[0] = true
+	count := 1
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, w := range adj[v] {
+			if !seen[w] {
+				seen[w] = true
+				count++
+				stack = append(stack, w)
+			}
+		}
+	}
+	return count == n
+}
