@@ -312,7 +312,7 @@ func TestJobPublishesEverywhere(t *testing.T) {
 				t.Errorf("%d snapshots in the database, %d published", n, len(published))
 			}
 			folder := documents(t, dir)
-			bucketDir := filepath.Join(s3.dir, s3Bucket, "leaderboards")
+			bucketDir := filepath.Join(s3.bucketDir(), "leaderboards")
 			bucket := documents(t, bucketDir)
 			for _, o := range published {
 				slug := o["leaderboard"].(string)
