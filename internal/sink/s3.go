@@ -1,0 +1,177 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+)
+
+// MaxGetBytes bounds what Get reads (the index): far above any index.
+const MaxGetBytes = 64 << 20
+
+// S3API is what the S3 sink needs of an S3 client; *s3.Client satisfies
+// it. Errors are the SDK's.
+type S3API interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// S3 stores files in a bucket under a prefix. Create is a conditional put
+// (If-None-Match: *): the server refuses to replace an existing key.
+type S3 struct {
+	api            S3API
+	bucket, prefix string // prefix without slashes at either end; may be ""
+}
+
+// NewS3 returns the bucket's prefix as an Objects.
+func NewS3(api S3API, bucket, prefix string) *S3 {
+	return &S3{api: api, bucket: bucket, prefix: strings.Trim(prefix, "/")}
+}
+
+// ParseS3URL splits s3://bucket/prefix.
+func ParseS3URL(s string) (bucket, prefix string, err error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("%q is not an s3://bucket/prefix URL", s)
+	}
+	return u.Host, strings.Trim(u.Path, "/"), nil
+}
+
+// NewS3Client returns a client configured the AWS way (LoadDefaultConfig:
+// the standard credential chain, region and AWS_ENDPOINT_URL_S3), with
+// endpoint (when not "") and path-style addressing (when pathStyle) on
+// top. Without a configured region, us-east-1 is used.
+func NewS3Client(ctx context.Context, endpoint string, pathStyle bool) (*s3.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, exitcode.WithHint(exitcode.Config, fmt.Errorf("S3 configuration: %w", err),
+			"check the AWS_* variables and the AWS configuration files")
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+		o.UsePathStyle = pathStyle
+	}), nil
+}
+
+func (s *S3) String() string {
+	if s.prefix == "" {
+		return "s3://" + s.bucket
+	}
+	return "s3://" + s.bucket + "/" + s.prefix
+}
+
+func (s *S3) key(k string) string {
+	if s.prefix == "" {
+		return k
+	}
+	return s.prefix + "/" + k
+}
+
+func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, ifNoneMatch bool) error {
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(s.key(key)),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentType:   aws.String(m.ContentType),
+		CacheControl:  aws.String(m.CacheControl),
+	}
+	if ifNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	_, err := s.api.PutObject(ctx, in)
+	return err
+}
+
+// Create implements Objects.
+func (s *S3) Create(ctx context.Context, key string, body []byte, m Meta) (bool, error) {
+	err := s.put(ctx, key, body, m, true)
+	if err != nil && httpStatus(err) == 412 {
+		return false, nil
+	}
+	if err != nil {
+		return false, classifyS3(err)
+	}
+	return true, nil
+}
+
+// Put implements Objects.
+func (s *S3) Put(ctx context.Context, key string, body []byte, m Meta) error {
+	return classifyS3(s.put(ctx, key, body, m, false))
+}
+
+// Get implements Objects.
+func (s *S3) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(key))})
+	if err != nil {
+		var ae smithy.APIError
+		if httpStatus(err) == 404 && errors.As(err, &ae) && ae.ErrorCode() != "NoSuchBucket" {
+			return nil, false, nil
+		}
+		return nil, false, classifyS3(err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, MaxGetBytes+1))
+	if err != nil {
+		return nil, false, classifyS3(err)
+	}
+	if len(b) > MaxGetBytes {
+		return nil, false, exitcode.Errorf(exitcode.Failure, "%s is larger than %d bytes", key, MaxGetBytes)
+	}
+	return b, true, nil
+}
+
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// classifyS3 gives an S3 error its exit status: refused credentials, a
+// missing bucket or permission are configuration; server errors, throttling
+// and no answer at all are transient; any other answer is a failure.
+func classifyS3(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch st := httpStatus(err); {
+	case st == 0:
+		return exitcode.New(exitcode.Transient, err)
+	case st == 401 || st == 403 || st == 404 || st == 301 || st == 400 && isAuthCode(err):
+		return exitcode.WithHint(exitcode.Config, err,
+			"check the bucket, the endpoint (--s3-endpoint, AWS_ENDPOINT_URL_S3), the region and the credentials")
+	case st >= 500 || st == 429 || st == 408 || st == 409:
+		return exitcode.New(exitcode.Transient, err)
+	}
+	return exitcode.New(exitcode.Failure, err)
+}
+
+func isAuthCode(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "AuthorizationHeaderMalformed", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+// Package sink owns the layout of published snapshots outside the
+// database, the same in an S3 bucket and in a local folder:
+//
+//	PREFIX/SLUG/IDENTIFIER.json   immutable document, written first, never replaced
+//	PREFIX/SLUG/IDENTIFIER.svg    immutable chart
+//	PREFIX/SLUG/latest.json       replaced only after the immutable ones are stored
+//	PREFIX/SLUG/latest.svg
+//	PREFIX/index.json             every leaderboard's latest snapshot, written last
+//
+// and the order of writes that keeps a reader from ever seeing a latest
+// that points nowhere. Where the bytes go is an Objects: S3 (NewS3) or a
+// folder (NewDir).
+package sink
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/snapshot"
+)
+
+// Cache lifetimes of the stored files.
+const (
+	CacheImmutable = "public, max-age=31536000, immutable"
+	CacheLatest    = "public, max-age=300"
+)
+
+// Content types of the stored files.
+const (
+	TypeJSON = "application/json"
+	TypeSVG  = "image/svg+xml"
+)
+
+// Meta is what a stored file carries besides its bytes.
+type Meta struct {
+	ContentType  string
+	CacheControl string
+}
+
+// Objects stores files under keys ("SLUG/NAME"), relative to the sink's
+// root. Each write is atomic: a reader sees the old content or the new,
+// never a part. Errors carry an exit status (exitcode): Transient when the
+// store could not be reached or answered with a server error, Config for
+// refused credentials or a missing bucket or folder permission, Failure
+// otherwise.
+type Objects interface {
+	// Create stores body under key unless something is there already; it
+	// reports whether it stored it. An existing key is left untouched.
+	Create(ctx context.Context, key string, body []byte, m Meta) (created bool, err error)
+	// Put stores body under key, replacing what is there.
+	Put(ctx context.Context, key string, body []byte, m Meta) error
+	// Get returns what is stored under key; found is false when nothing is.
+	Get(ctx context.Context, key string) (body []byte, found bool, err error)
+	// String names the place for messages and summaries: "s3://bucket/prefix", "dir:PATH".
+	String() string
+}
+
+// Sink publishes snapshot files to an Objects in the layout above.
+type Sink struct {
+	objs Objects
+	// BeforeLatest, when set, runs after the immutable files are stored and
+	// before latest is replaced: a test seam to fail at that moment.
+	BeforeLatest func()
+}
+
+// New returns a sink writing to objs.
+func New(objs Objects) *Sink { return &Sink{objs: objs} }
+
+// String names the sink's place.
+func (s *Sink) String() string { return s.objs.String() }
+
+// Publish stores a snapshot's document and chart: IDENTIFIER.json (when a
+// document of that name exists, it must be byte-identical, as it is when
+// the same snapshot is published again; a different one is an error with
+// status BadInput and nothing further is written), IDENTIFIER.svg (an
+// existing chart is kept as it is: the document is the record, the chart
+// only its picture), then latest.json and latest.svg.
+func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []byte) error {
+	key := slug + "/" + identifier + ".json"
+	immutable := Meta{ContentType: TypeJSON, CacheControl: CacheImmutable}
+	created, err := s.objs.Create(ctx, key, doc, immutable)
+	if err != nil {
+		return fmt.Errorf("%s: write %s: %w", s.objs, key, err)
+	}
+	if !created {
+		old, found, err := s.objs.Get(ctx, key)
+		if err != nil {
+			return fmt.Errorf("%s: read %s: %w", s.objs, key, err)
+		}
+		if !found || !bytes.Equal(old, doc) {
+			return exitcode.WithHint(exitcode.BadInput,
+				fmt.Errorf("%s: %s exists with different content", s.objs, key),
+				"a different snapshot was published under this identifier; publish again a second later")
+		}
+	}
+	svgKey := slug + "/" + identifier + ".svg"
+	if _, err := s.objs.Create(ctx, svgKey, svg, Meta{ContentType: TypeSVG, CacheControl: CacheImmutable}); err != nil {
+		return fmt.Errorf("%s: write %s: %w", s.objs, svgKey, err)
+	}
+	if s.BeforeLatest != nil {
+		s.BeforeLatest()
+	}
+	if err := s.objs.Put(ctx, slug+"/latest.json", doc, Meta{ContentType: TypeJSON, CacheControl: CacheLatest}); err != nil {
+		return fmt.Errorf("%s: write %s/latest.json: %w", s.objs, slug, err)
+	}
+	if err := s.objs.Put(ctx, slug+"/latest.svg", svg, Meta{ContentType: TypeSVG, CacheControl: CacheLatest}); err != nil {
+		return fmt.Errorf("%s: write %s/latest.svg: %w", s.objs, slug, err)
+	}
+	return nil
+}
+
+// WriteIndex merges lines into index.json: the stored index keeps the
+// leaderboards this run did not publish. Two runs writing the index at
+// the same moment may lose one's lines; the next run restores them.
+func (s *Sink) WriteIndex(ctx context.Context, lines []snapshot.IndexEntry, now time.Time) error {
+	old, _, err := s.objs.Get(ctx, "index.json")
+	if err != nil {
+		return fmt.Errorf("%s: read index.json: %w", s.objs, err)
+	}
+	b, err := snapshot.MergeIndex(old, lines, now)
+	if err != nil {
+		return exitcode.New(exitcode.BadInput, fmt.Errorf("%s: index.json: %w", s.objs, err))
+	}
+	if err := s.objs.Put(ctx, "index.json", b, Meta{ContentType: TypeJSON, CacheControl: CacheLatest}); err != nil {
+		return fmt.Errorf("%s: write index.json: %w", s.objs, err)
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/s3test"
+	"github.com/bixarena/arena-snapshots/internal/snapshot"
+)
+
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// exercise runs the layout contract against objs; read returns a stored
+// file's bytes straight from the backing store ("" when absent).
+func exercise(t *testing.T, objs Objects, read func(key string) string) {
+	ctx := context.Background()
+	s := New(objs)
+	doc1, svg1 := []byte(`{"v":1}`+"\n"), []byte("<svg>1</svg>")
+	if err := s.Publish(ctx, "overall", "snapshot_1", doc1, svg1); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		"overall/snapshot_1.json": string(doc1), "overall/snapshot_1.svg": string(svg1),
+		"overall/latest.json": string(doc1), "overall/latest.svg": string(svg1),
+	} {
+		if got := read(key); got != want {
+			t.Errorf("%s holds %q, want %q", key, got, want)
+		}
+	}
+	// The same snapshot again is fine (a rerun after a partial failure).
+	if err := s.Publish(ctx, "overall", "snapshot_1", doc1, []byte("<svg>other drawing</svg>")); err != nil {
+		t.Errorf("republishing the same document: %v", err)
+	}
+	if got := read("overall/snapshot_1.svg"); got != string(svg1) {
+		t.Errorf("the immutable chart was replaced: %q", got)
+	}
+	// A different document under the same identifier is refused, and
+	// latest stays.
+	err := s.Publish(ctx, "overall", "snapshot_1", []byte(`{"v":2}`), svg1)
+	if err == nil || !strings.Contains(err.Error(), "exists with different content") || exitcode.Code(err) != exitcode.BadInput {
+		t.Errorf("overwriting an immutable document: %v", err)
+	}
+	if got := read("overall/snapshot_1.json"); got != string(doc1) {
+		t.Errorf("the immutable document was replaced: %q", got)
+	}
+	if got := read("overall/latest.json"); got != string(doc1) {
+		t.Errorf("latest moved to a refused document: %q", got)
+	}
+	doc2 := []byte(`{"v":2}` + "\n")
+	if err := s.Publish(ctx, "overall", "snapshot_2", doc2, svg1); err != nil {
+		t.Fatal(err)
+	}
+	if got := read("overall/latest.json"); got != string(doc2) {
+		t.Errorf("latest is %q after a new snapshot", got)
+	}
+
+	// The index keeps leaderboards a run did not publish.
+	a := snapshot.IndexEntry{Leaderboard: "overall", Identifier: "snapshot_2"}
+	b := snapshot.IndexEntry{Leaderboard: "genomics", Identifier: "snapshot_1"}
+	if err := s.WriteIndex(ctx, []snapshot.IndexEntry{a, b}, t0); err != nil {
+		t.Fatal(err)
+	}
+	a.Identifier = "snapshot_3"
+	if err := s.WriteIndex(ctx, []snapshot.IndexEntry{a}, t0); err != nil {
+		t.Fatal(err)
+	}
+	var idx snapshot.Index
+	if err := json.Unmarshal([]byte(read("index.json")), &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Leaderboards) != 2 || idx.Leaderboards[0] != b || idx.Leaderboards[1] != a {
+		t.Errorf("index %+v", idx.Leaderboards)
+	}
+}
+
+func TestDir(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out")
+	d, err := NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, d, func(key string) string {
+		b, _ := os.ReadFile(filepath.Join(root, key))
+		return string(b)
+	})
+	if d.String() != "dir:"+root {
+		t.Errorf("String() = %q", d)
+	}
+	// No temporary file is left behind.
+	filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
+		if strings.HasSuffix(p, ".tmp") {
+			t.Errorf("temporary file left: %s", p)
+		}
+		return nil
+	})
+}
+
+func TestDirPermission(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores folder permissions")
+	}
+	root := t.TempDir()
+	os.Chmod(root, 0o500)
+	defer os.Chmod(root, 0o700)
+	d := &Dir{root: root}
+	if err := New(d).Publish(context.Background(), "x", "s", []byte("{}"), nil); exitcode.Code(err) != exitcode.Config {
+		t.Errorf("writing to a read-only folder: %v", err)
+	}
+}
+
+func TestParseS3URL(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"s3://bucket": {"bucket", ""}, "s3://bucket/": {"bucket", ""}, "s3://b/p/q/": {"b", "p/q"},
+	} {
+		b, p, err := ParseS3URL(in)
+		if err != nil || b != want[0] || p != want[1] {
+			t.Errorf("ParseS3URL(%q) = %q, %q, %v", in, b, p, err)
+		}
+	}
+	for _, in := range []string{"", "bucket/x", "http://b/p", "s3:///p", "s3://b/p?x=1"} {
+		if _, _, err := ParseS3URL(in); err == nil {
+			t.Errorf("ParseS3URL(%q) accepted", in)
+		}
+	}
+}
+
+func s3Reader(t *testing.T, srv *s3test.Server, prefix string) func(string) string {
+	return func(key string) string {
+		b, _ := os.ReadFile(filepath.Join(srv.Dir, srv.Bucket, prefix, key))
+		return string(b)
+	}
+}
+
+func TestS3(t *testing.T) {
+	srv := s3test.Start(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	// The endpoint comes from AWS_ENDPOINT_URL_S3, read by the SDK itself.
+	client, err := NewS3Client(context.Background(), "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := NewS3(client, srv.Bucket, "/arena/v1/")
+	if objs.String() != "s3://arena/arena/v1" {
+		t.Errorf("String() = %q", objs)
+	}
+	exercise(t, objs, s3Reader(t, srv, "arena/v1"))
+
+	out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(srv.Bucket), Key: aws.String("arena/v1/overall/snapshot_1.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	if aws.ToString(out.ContentType) != TypeJSON || aws.ToString(out.CacheControl) != CacheImmutable {
+		t.Errorf("immutable document: Content-Type %q, Cache-Control %q", aws.ToString(out.ContentType), aws.ToString(out.CacheControl))
+	}
+	out, err = client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(srv.Bucket), Key: aws.String("arena/v1/overall/latest.svg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	if aws.ToString(out.ContentType) != TypeSVG || aws.ToString(out.CacheControl) != CacheLatest {
+		t.Errorf("latest chart: Content-Type %q, Cache-Control %q", aws.ToString(out.ContentType), aws.ToString(out.CacheControl))
+	}
+}
+
+func TestS3StoppedBeforeLatest(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	s := New(NewS3(srv.Client(), srv.Bucket, "p"))
+	read := s3Reader(t, srv, "p")
+	if err := s.Publish(ctx, "overall", "snapshot_1", []byte("old"), []byte("<svg/>")); err != nil {
+		t.Fatal(err)
+	}
+	s.BeforeLatest = srv.Stop
+	err := s.Publish(ctx, "overall", "snapshot_2", []byte("new"), []byte("<svg/>"))
+	if exitcode.Code(err) != exitcode.Transient {
+		t.Fatalf("publishing to a stopped server: %v (status %d), want transient", err, exitcode.Code(err))
+	}
+	if got := read("overall/latest.json"); got != "old" {
+		t.Errorf("latest is %q, want the old one", got)
+	}
+	if got := read("overall/snapshot_2.json"); got != "new" {
+		t.Errorf("the immutable document is %q", got)
+	}
+}
+
+func TestS3Errors(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	if _, err := New(NewS3(srv.Client(), "no-such-bucket", "")).objs.Create(ctx, "k", []byte("x"), Meta{}); exitcode.Code(err) != exitcode.Config {
+		t.Errorf("missing bucket: %v (status %d), want configuration", err, exitcode.Code(err))
+	}
+	badClient := s3.New(s3.Options{BaseEndpoint: aws.String(srv.Endpoint), Region: srv.Region, UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, "wrong-secret-0123456789", "")})
+	if err := NewS3(badClient, srv.Bucket, "").Put(ctx, "k", []byte("x"), Meta{}); exitcode.Code(err) != exitcode.Config {
+		t.Errorf("wrong secret: %v (status %d), want configuration", err, exitcode.Code(err))
+	}
+	if _, found, err := NewS3(srv.Client(), srv.Bucket, "").Get(ctx, "absent"); found || err != nil {
+		t.Errorf("absent key: %v %v", found, err)
+	}
+}
