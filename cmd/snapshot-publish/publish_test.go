@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/pgtest"
+	"github.com/bixarena/arena-snapshots/internal/s3test"
+	"github.com/bixarena/arena-snapshots/internal/snapshot"
+)
+
+// world is a database, an S3 server and a folder to publish to.
+type world struct {
+	dbURL string
+	s3    *s3test.Server
+	dir   string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{dbURL: pgtest.NewDB(t, "testdata/leaderboards/models.sql"), s3: s3test.Start(t), dir: filepath.Join(t.TempDir(), "out")}
+	for _, kv := range w.s3.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return w
+}
+
+func (w *world) args(extra ...string) []string {
+	return append([]string{tool, "--db", "--database-url", w.dbURL, "--s3", "s3://" + w.s3.Bucket + "/lb",
+		"--s3-path-style", "--dir", w.dir}, extra...)
+}
+
+// object returns a stored object's bytes, read from the server's folder.
+func (w *world) object(key string) string {
+	b, _ := os.ReadFile(filepath.Join(w.s3.Dir, w.s3.Bucket, "lb", key))
+	return string(b)
+}
+
+func (w *world) file(key string) string {
+	b, _ := os.ReadFile(filepath.Join(w.dir, key))
+	return string(b)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	lines          []summary
+}
+
+func runTool(t *testing.T, d deps, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runWith(context.Background(), args, strings.NewReader(stdin), &out, &errb, d)
+	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if l == "" {
+			continue
+		}
+		var s summary
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("stdout line %q: %v", l, err)
+		}
+		r.lines = append(r.lines, s)
+	}
+	return r
+}
+
+func fixture(t *testing.T, name string) string {
+	b, err := os.ReadFile(pgtest.RepoFile(t, "testdata/leaderboards/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func clockAt(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func countRows(t *testing.T, dbURL, table string) int {
+	var n int
+	if err := pgtest.Connect(t, dbURL).QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestPublishEverywhere(t *testing.T) {
+	w := newWorld(t)
+	r := runTool(t, deps{now: clockAt(t0)}, fixture(t, "valid.ndjson"), w.args()...)
+	if r.code != 0 || len(r.lines) != 3 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	id := "snapshot_2025-06-01_12-00-00"
+	where := []string{"db", "s3://arena/lb", "dir:" + w.dir}
+	for i, s := range r.lines[:2] {
+		if s.Status != statusPublished || s.Identifier != id || s.SnapshotID == "" || s.Existing || fmt.Sprint(s.Where) != fmt.Sprint(where) {
+			t.Errorf("line %d: %+v", i+1, s)
+		}
+	}
+	if r.lines[2].Status != statusSkipped || r.lines[2].Reason != "insufficient_battles" {
+		t.Errorf("skipped line: %+v", r.lines[2])
+	}
+	// Every place holds the same document, naming the database's snapshot.
+	doc := w.object("overall/" + id + ".json")
+	var d snapshot.Document
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		t.Fatalf("S3 document: %v\n%s", err, doc)
+	}
+	if d.SnapshotID != r.lines[0].SnapshotID || d.Entries[0].Name != "GPT-4o" || d.Entries[0].Organization != "OpenAI" || d.Name != "Overall" {
+		t.Errorf("S3 document: %+v", d)
+	}
+	for _, other := range []string{w.object("overall/latest.json"), w.file("overall/" + id + ".json"), w.file("overall/latest.json")} {
+		if other != doc {
+			t.Errorf("the places disagree:\n%s\n%s", other, doc)
+		}
+	}
+	if !strings.Contains(w.object("overall/latest.svg"), "GPT-4o") || !strings.Contains(w.object("index.json"), `"genomics"`) {
+		t.Errorf("chart or index missing")
+	}
+
+	// Again, an hour later: nothing new anywhere, the existing snapshot reported.
+	r2 := runTool(t, deps{now: clockAt(t0.Add(time.Hour))}, fixture(t, "valid.ndjson"), w.args()...)
+	if r2.code != 0 {
+		t.Fatalf("second run: exit %d\n%s", r2.code, r2.stderr)
+	}
+	if s := r2.lines[0]; !s.Existing || s.Identifier != id || s.SnapshotID != r.lines[0].SnapshotID || s.Status != statusPublished {
+		t.Errorf("second run: %+v", s)
+	}
+	if n := countRows(t, w.dbURL, "api.leaderboard_snapshot"); n != 2 {
+		t.Errorf("%d snapshots after two runs of two leaderboards", n)
+	}
+	if w.object("overall/latest.json") != doc {
+		t.Errorf("latest changed on a rerun")
+	}
+
+	// Dry run with the database: reads only.
+	r3 := runTool(t, deps{now: clockAt(t0.Add(2 * time.Hour))}, fixture(t, "valid.ndjson"), w.args("--dry-run")...)
+	if r3.code != 0 || r3.lines[0].Status != statusWouldPublish || !r3.lines[0].Existing || r3.lines[0].Identifier != id {
+		t.Errorf("dry run: %d %+v %s", r3.code, r3.lines, r3.stderr)
+	}
+}
+
+func TestUnknownSlugIsPartial(t *testing.T) {
+	w := newWorld(t)
+	r := runTool(t, deps{now: clockAt(t0)}, fixture(t, "unknown-slug.ndjson"), w.args()...)
+	if r.code != exitcode.Partial {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitcode.Partial, r.stderr)
+	}
+	if len(r.lines) != 2 || r.lines[0].Status != statusPublished || r.lines[1].Status != statusFailed ||
+		!strings.Contains(r.lines[1].Error, `unknown model "no-such-model"`) || len(r.lines[1].Where) != 0 {
+		t.Errorf("summaries: %+v", r.lines)
+	}
+	if !strings.Contains(r.stderr, `leaderboard genetics (stdin:2): unknown model "no-such-model"`) {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	if w.file("genetics/latest.json") != "" || w.object("genetics/latest.json") != "" || w.file("overall/latest.json") == "" {
+		t.Errorf("the failed leaderboard reached a folder or the bucket, or the good one did not")
+	}
+	if strings.Contains(w.object("index.json"), "genetics") || !strings.Contains(w.object("index.json"), "overall") {
+		t.Errorf("index: %s", w.object("index.json"))
+	}
+}
+
+func TestCutInputWritesNothing(t *testing.T) {
+	w := newWorld(t)
+	r := runTool(t, deps{now: clockAt(t0)}, fixture(t, "cut.ndjson"), w.args()...)
+	if r.code != exitcode.BadInput || r.stdout != "" || !strings.Contains(r.stderr, "stdin:2: line cut short") {
+		t.Fatalf("exit %d\nstdout %q\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if n := countRows(t, w.dbURL, "api.leaderboard_snapshot"); n != 0 {
+		t.Errorf("%d snapshots written from a cut input", n)
+	}
+	if _, err := os.Stat(w.dir); !os.IsNotExist(err) {
+		t.Errorf("the folder was created: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(w.s3.Dir, w.s3.Bucket)); len(entries) != 0 {
+		t.Errorf("the bucket holds %d objects", len(entries))
+	}
+}
+
+func TestS3StoppedBeforeLatest(t *testing.T) {
+	w := newWorld(t)
+	in := fixture(t, "limits.ndjson")
+	if r := runTool(t, deps{now: clockAt(t0)}, in, w.args()...); r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	old := w.object("pathology/latest.json")
+	changed := strings.Replace(in, `"battles":2147483647`, `"battles":2147483646`, 1)
+	args := []string{tool, "--db", "--database-url", w.dbURL, "--s3", "s3://" + w.s3.Bucket + "/lb", "--s3-path-style"}
+	r := runTool(t, deps{now: clockAt(t0.Add(time.Minute)), beforeLatest: w.s3.Stop}, changed, args...)
+	if r.code != exitcode.Transient {
+		t.Fatalf("exit %d, want %d (transient)\n%s", r.code, exitcode.Transient, r.stderr)
+	}
+	if len(r.lines) != 1 || r.lines[0].Status != statusFailed || fmt.Sprint(r.lines[0].Where) != "[db]" {
+		t.Errorf("summary: %+v", r.lines)
+	}
+	if got := w.object("pathology/latest.json"); got != old {
+		t.Errorf("latest changed:\n%s", got)
+	}
+	if !strings.Contains(w.object("pathology/snapshot_2025-06-01_12-01-00.json"), `"battles": 2147483646`) {
+		t.Errorf("the immutable document was not written first")
+	}
+}
+
+func TestS3UnreachableTouchesNothing(t *testing.T) {
+	dbURL := pgtest.NewDB(t, "testdata/leaderboards/models.sql")
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	r := runTool(t, deps{}, fixture(t, "valid.ndjson"), tool, "--db", "--database-url", dbURL,
+		"--s3", "s3://arena/lb", "--s3-endpoint", "http://127.0.0.1:1", "--s3-path-style")
+	if r.code != exitcode.Transient || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := countRows(t, dbURL, "api.leaderboard_snapshot"); n != 0 {
+		t.Errorf("%d snapshots written while S3 was unreachable", n)
+	}
+}
+
+func TestDatabaseUnreachable(t *testing.T) {
+	r := runTool(t, deps{}, fixture(t, "valid.ndjson"), tool, "--db", "--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2")
+	if r.code != exitcode.Transient || r.stdout != "" || !strings.Contains(r.stderr, "cannot connect") {
+		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
