@@ -29,6 +29,7 @@ func (s *s3Server) env() map[string]string {
 		k, v, _ := strings.Cut(kv, "=")
 		out[k] = v
 	}
+	out["SNAPSHOT_S3_PATH_STYLE"] = "true"
 	return out
 }
 

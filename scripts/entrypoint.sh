@@ -14,6 +14,8 @@
 #                         ranking parameters, read and checked by rank
 #   SNAPSHOT_S3_URI       also publish to s3://bucket/prefix (AWS_* and
 #                         AWS_ENDPOINT_URL_S3 configure the S3 client)
+#   SNAPSHOT_S3_PATH_STYLE  true: address the bucket in the URL path
+#                         (most S3-compatible servers want it; default false)
 #   SNAPSHOT_DIR          also publish to this folder
 #   RETRY_DELAY_SECONDS   pause before the one retry of a transient failure (10)
 #   CORRELATION_ID        id carried by every log line (generated when unset)
@@ -90,7 +92,7 @@ log() {
 
 # A set-but-empty variable means its default: unset it so that no tool sees it.
 for _v in LEADERBOARD_SLUG NUM_BOOTSTRAP MIN_EVALS SIGNIFICANT MIN_TOTAL_BATTLES \
-	MIN_TOTAL_MODELS SNAPSHOT_S3_URI SNAPSHOT_DIR RETRY_DELAY_SECONDS CORRELATION_ID \
+	MIN_TOTAL_MODELS SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR RETRY_DELAY_SECONDS CORRELATION_ID \
 	ALERT_WEBHOOK_URL DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER \
 	POSTGRES_PASSWORD; do
 	eval "_val=\${$_v-}"
@@ -202,6 +204,14 @@ case $RETRY_DELAY_SECONDS in
 '' | *[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds, got \"$RETRY_DELAY_SECONDS\"" ;;
 esac
 
+S3_PATH_STYLE=
+case ${SNAPSHOT_S3_PATH_STYLE:-false} in
+true | TRUE | True | 1 | yes) S3_PATH_STYLE=--s3-path-style ;;
+false | FALSE | False | 0 | no) ;;
+*) fail_early 2 "SNAPSHOT_S3_PATH_STYLE must be true or false, got \"$SNAPSHOT_S3_PATH_STYLE\"" ;;
+esac
+[ -n "${SNAPSHOT_S3_URI-}" ] || S3_PATH_STYLE=
+
 for _t in battles-export rank snapshot-publish; do
 	if ! command -v "$_t" >/dev/null 2>&1; then
 		fail_early 4 "$_t not found on PATH ($PATH)"
@@ -297,7 +307,7 @@ run_once() {
 		stage rank rank \
 			${LEADERBOARD_SLUG:+--leaderboard} ${LEADERBOARD_SLUG:+"$LEADERBOARD_SLUG"} "$@" |
 		stage publish snapshot-publish --db \
-			${SNAPSHOT_S3_URI:+--s3} ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} \
+			${SNAPSHOT_S3_URI:+--s3} ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} $S3_PATH_STYLE \
 			${SNAPSHOT_DIR:+--dir} ${SNAPSHOT_DIR:+"$SNAPSHOT_DIR"} >"$TMP/summary" &
 	# wait returns early when a trapped signal arrives: wait again until
 	# every stage is done.
