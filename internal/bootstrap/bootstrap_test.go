@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -56,6 +57,24 @@ func TestBinomialDistribution(t *testing.T) {
 		if limit := d + 4.5*math.Sqrt(2*d) + 15; chi > limit {
 			t.Errorf("n=%d p=%v: chi-square %.1f over %d bins (limit %.1f); mean %.3f want %.3f",
 				tc.n, tc.p, chi, bins, limit, sum/draws, float64(tc.n)*tc.p)
+		}
+	}
+}
+
+// The Stirling-series ratio the sampler uses equals the exact one.
+func TestLogRatioExact(t *testing.T) {
+	for _, tc := range []struct{ n, p float64 }{{40, 0.3}, {1000, 0.02}, {1e6, 0.4}, {123457, 0.001}} {
+		r := tc.p / (1 - tc.p)
+		m := math.Floor((tc.n + 1) * tc.p)
+		h := (m+0.5)*math.Log((m+1)/(r*(tc.n-m+1))) + stirlingTail(m) + stirlingTail(tc.n-m)
+		for _, k := range []float64{0, 1, 5, 9, 10, m - 3, m, m + 7, tc.n - 1, tc.n} {
+			if k < 0 || k > tc.n {
+				continue
+			}
+			exact := lfact(m) + lfact(tc.n-m) - lfact(k) - lfact(tc.n-k) + (k-m)*math.Log(r)
+			if got := logRatio(tc.n, r, m, h, k); math.Abs(got-exact) > 1e-8*max(1, math.Abs(exact)) {
+				t.Errorf("n=%v p=%v k=%v: %v, want %v", tc.n, tc.p, k, got, exact)
+			}
 		}
 	}
 }
@@ -202,5 +221,19 @@ func BenchmarkRun30Models1000Rounds(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		Run(p, cells, full, Options{Rounds: 1000, Seed: 1})
+	}
+}
+
+func BenchmarkBinomial(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct {
+		n int64
+		p float64
+	}{{1_000_000, 0.001}, {1_000_000, 0.00001}, {500, 0.01}} {
+		b.Run(fmt.Sprint(c.n, "/", c.p), func(b *testing.B) {
+			for range b.N {
+				binomial(rng, c.n, c.p)
+			}
+		})
 	}
 }

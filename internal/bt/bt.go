@@ -57,6 +57,10 @@ type Options struct {
 	Tol float64
 	// Work, when not nil, is reused for scratch memory (one per goroutine).
 	Work *Work
+	// NoReport skips computing Result.MaxGradient (bootstrap rounds do
+	// not report it); with Work set, Ratings then lives in Work's memory,
+	// valid until its next fit.
+	NoReport bool
 }
 
 // Work is scratch memory for fits of one size, reusable across fits but not
@@ -179,12 +183,17 @@ func Fit(p Problem, o Options) Result {
 		}
 	}
 	res.Iterations = min(res.Iterations, maxIter)
-	gradHess(p, prior, r, w.g, nil)
-	for _, g := range w.g {
-		res.MaxGradient = max(res.MaxGradient, math.Abs(g))
+	if !o.NoReport {
+		gradHess(p, prior, r, w.g, nil)
+		for _, g := range w.g {
+			res.MaxGradient = max(res.MaxGradient, math.Abs(g))
+		}
 	}
 	centre(r)
-	res.Ratings = slices.Clone(r)
+	res.Ratings = r
+	if o.Work == nil || !o.NoReport {
+		res.Ratings = slices.Clone(r)
+	}
 	return res
 }
 

@@ -11,6 +11,19 @@ func WellPosed(p Problem) bool {
 	if p.Models <= 1 {
 		return true
 	}
+	// When every pair that met has results both ways, the beat graph is
+	// strongly connected exactly when the comparison graph is connected:
+	// a cheap test that settles nearly every bootstrap round.
+	both := true
+	for _, q := range p.Pairs {
+		if q.N > 0 && (q.W <= 0 || q.W >= q.N) {
+			both = false
+			break
+		}
+	}
+	if both {
+		return connected(p)
+	}
 	fwd, rev := adjacency(p)
 	return reachesAll(fwd, p.Models) && reachesAll(rev, p.Models)
 }
@@ -121,4 +134,30 @@ func reachesAll(adj [][]int32, n int) bool {
 		}
 	}
 	return count == n
+}
+
+// connected reports whether the pairs that met connect all models.
+func connected(p Problem) bool {
+	parent := make([]int32, p.Models)
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	pieces := p.Models
+	for _, q := range p.Pairs {
+		if q.N <= 0 {
+			continue
+		}
+		if a, b := find(q.I), find(q.J); a != b {
+			parent[a] = b
+			pieces--
+		}
+	}
+	return pieces == 1
 }

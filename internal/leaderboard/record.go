@@ -65,8 +65,9 @@ type Fit struct {
 	Prior       float64 `json:"prior"`
 	Iterations  int     `json:"iterations"`
 	MaxGradient float64 `json:"max_gradient"`
-	Bootstrap   int     `json:"bootstrap_rounds"`
-	Threads     int     `json:"-"`
+	// IllPosedRounds counts the bootstrap rounds whose resampled battles
+	// had no maximum likelihood and were fitted with the prior.
+	IllPosedRounds int `json:"ill_posed_rounds"`
 }
 
 // Entry is one model's line of a leaderboard.

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/goccy/go-json"
+)
+
+func writeNDJSON(w io.Writer, records []leaderboard.Record) error {
+	for _, r := range records {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTable writes, per leaderboard, a title line and an aligned table.
+func writeTable(w io.Writer, records []leaderboard.Record) error {
+	for i, r := range records {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		title := r.Leaderboard
+		if r.Name != "" && r.Name != r.Leaderboard {
+			title += " (" + r.Name + ")"
+		}
+		if r.Status == leaderboard.Skipped {
+			fmt.Fprintf(w, "%s: skipped, %s: %d battles, %d models\n", title, strings.ReplaceAll(r.Reason, "_", " "), r.Battles, r.Models)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %d bootstrap rounds, seed %d)\n",
+			title, r.Battles, r.Models, len(r.Entries), r.Params.Bootstrap, r.Provenance.Seed)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "rank\tmodel\t  score\t95% interval\t  votes\tflags")
+		for _, e := range r.Entries {
+			fmt.Fprintf(tw, "%4d\t%s\t%7.1f\t%s\t%7d\t%s\n", e.Rank, e.Model, e.Score,
+				fmt.Sprintf("-%.1f/+%.1f", e.Score-e.CILower, e.CIUpper-e.Score), e.Votes, strings.Join(e.Flags, ","))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeCSV writes one row per entry, with a header row.
+func writeCSV(w io.Writer, records []leaderboard.Record) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"leaderboard", "rank", "model", "score", "ci_lower", "ci_upper", "votes", "flags"})
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
+	for _, r := range records {
+		for _, e := range r.Entries {
+			cw.Write([]string{r.Leaderboard, strconv.Itoa(e.Rank), e.Model, f(e.Score), f(e.CILower), f(e.CIUpper),
+				strconv.FormatInt(e.Votes, 10), strings.Join(e.Flags, " ")})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/clix"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/ranking"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+)
+
+const tool = "rank"
+
+// DefaultSeed is the seed of the bootstrap when none is given.
+const DefaultSeed = 42
+
+const description = `Reads battles, one JSON object per line, from the files named (or stdin;
+"-" is stdin) and writes one leaderboard per line to stdout: overall, plus
+one per category seen or named in a battles-export header. Each leaderboard
+holds Bradley-Terry scores (mean 1000, 400 points = 10:1 odds), 95%
+bootstrap intervals, ranks and vote counts, with the parameters, seed and
+input digest that reproduce it.
+
+A battle line has "model_a", "model_b", "winner" ("model_a", "model_b",
+"tie" or "tie (bothbad)") and optionally "count" (it stands for that many
+battles) and "categories"; other fields are ignored, so public arena files
+rank as they are. A stream that starts with a battles-export header must end
+with its trailer. Lines are at most 1 MiB. Nothing is written unless the
+whole input is valid.
+
+When the maximum likelihood does not exist (a model that only won or only
+lost, comparison graph in pieces), the leaderboard says so in "fit", the
+entries are flagged, and every model gets one virtual tie against a phantom
+of score 1000, which keeps the scores finite.
+
+Each flag can also be set by the environment variable named in brackets;
+a variable set to the empty string means the default.
+
+` + exitcode.Help
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	log := clix.NewLogger(tool, stderr, os.Getenv)
+	app := &cli.App{
+		Name:        tool,
+		Usage:       "rank arena models from battles: Bradley-Terry scores with bootstrap intervals",
+		UsageText:   "rank [flags] [FILE...]\n   battles-export | rank | snapshot-publish --db\n   rank --format table battles.ndjson",
+		Description: description,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "bootstrap", Value: 1000, EnvVars: []string{"NUM_BOOTSTRAP"}, Usage: "bootstrap `ROUNDS` for the intervals (1 to 5000)"},
+			&cli.IntFlag{Name: "min-votes", Value: 10, EnvVars: []string{"MIN_EVALS"}, Usage: "least `VOTES` a model needs to be listed"},
+			&cli.BoolFlag{Name: "significant", EnvVars: []string{"SIGNIFICANT"}, Usage: "rank = 1 + the number of models whose interval lies wholly above (ties allowed)"},
+			&cli.IntFlag{Name: "min-battles", Value: 100, EnvVars: []string{"MIN_TOTAL_BATTLES"}, Usage: "skip a leaderboard with fewer `BATTLES` (all leaderboards only)"},
+			&cli.IntFlag{Name: "min-models", Value: 10, EnvVars: []string{"MIN_TOTAL_MODELS"}, Usage: "skip a leaderboard with fewer `MODELS` before or after filtering (all leaderboards only; one chosen leaderboard needs 4)"},
+			&cli.StringFlag{Name: "leaderboard", EnvVars: []string{"LEADERBOARD_SLUG"}, Usage: "compute only the leaderboard `SLUG` (default: all)"},
+			&cli.Uint64Flag{Name: "seed", Value: DefaultSeed, Usage: "bootstrap `SEED`: the same seed and battles give the same output"},
+			&cli.IntFlag{Name: "threads", Value: runtime.NumCPU(), DefaultText: "all cores", Usage: "bootstrap `THREADS` (the output does not depend on it)"},
+			&cli.StringFlag{Name: "format", Value: "ndjson", Usage: "output `FORMAT`: ndjson (for snapshot-publish), table (for people) or csv"},
+		},
+		Action: func(c *cli.Context) error { return rank(c, stdin, stdout, stderr, log) },
+	}
+	return clix.Run(ctx, app, args, stdin, stdout, stderr, log)
+}
+
+func options(c *cli.Context) (ranking.Options, string, error) {
+	var o ranking.Options
+	var err error
+	if o.Bootstrap, err = clix.IntInRange(c, "bootstrap", "NUM_BOOTSTRAP", 1, 5000); err != nil {
+		return o, "", err
+	}
+	if o.MinVotes, err = clix.IntInRange(c, "min-votes", "MIN_EVALS", 0, 1<<30); err != nil {
+		return o, "", err
+	}
+	if o.MinBattles, err = clix.IntInRange(c, "min-battles", "MIN_TOTAL_BATTLES", 0, 1<<30); err != nil {
+		return o, "", err
+	}
+	if o.MinModels, err = clix.IntInRange(c, "min-models", "MIN_TOTAL_MODELS", 0, 1<<30); err != nil {
+		return o, "", err
+	}
+	if o.Threads, err = clix.IntInRange(c, "threads", "", 1, 1024); err != nil {
+		return o, "", err
+	}
+	o.Significant = c.Bool("significant")
+	o.Seed = c.Uint64("seed")
+	o.Version = clix.Version()
+	format := c.String("format")
+	if !slices.Contains([]string{"ndjson", "table", "csv"}, format) {
+		return o, "", clix.Usagef("--format must be ndjson, table or csv, got %q", format)
+	}
+	return o, format, nil
+}
+
+func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.Logger) error {
+	o, format, err := options(c)
+	if err != nil {
+		return err
+	}
+	only := strings.TrimSpace(c.String("leaderboard"))
+	start := time.Now()
+	log.Event("start", "leaderboard", only, "bootstrap", o.Bootstrap, "seed", o.Seed)
+	agg := ranking.NewAggregator(only)
+	names := c.Args().Slice()
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	var lines, battles int64
+	var known []battle.LeaderboardName
+	for _, name := range names {
+		n, b, h, err := read(c.Context, name, stdin, stderr, agg)
+		if err != nil {
+			return err
+		}
+		lines, battles = lines+n, battles+b
+		if h != nil {
+			known = append(known, h.Leaderboards...)
+		}
+	}
+	if only != "" && len(known) > 0 && !slices.ContainsFunc(known, func(l battle.LeaderboardName) bool { return l.Slug == only }) {
+		var slugs []string
+		for _, l := range known {
+			slugs = append(slugs, l.Slug)
+		}
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("--leaderboard (LEADERBOARD_SLUG) %q is not a leaderboard of the input", only),
+			"known leaderboards: "+strings.Join(slugs, ", "))
+	}
+
+	if clix.IsTerminal(stderr) {
+		bar := progressbar.NewOptions(agg.Rounds(o),
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("bootstrap"),
+			progressbar.OptionSetItsString("rounds"),
+			progressbar.OptionShowIts(),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		o.Progress = func() { bar.Add(1) }
+		defer bar.Finish()
+	}
+	records := agg.Records(o)
+	if err := c.Context.Err(); err != nil {
+		return exitcode.New(exitcode.Transient, errors.New("interrupted"))
+	}
+	for _, r := range records {
+		warnIllPosed(log, r)
+	}
+
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	switch format {
+	case "ndjson":
+		err = writeNDJSON(w, records)
+	case "table":
+		err = writeTable(w, records)
+	case "csv":
+		err = writeCSV(w, records)
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return exitcode.Errorf(exitcode.Failure, "write: %v", err)
+	}
+	outcomes := make([]map[string]any, 0, len(records))
+	for _, r := range records {
+		m := map[string]any{"leaderboard": r.Leaderboard, "status": r.Status, "battles": r.Battles, "entries": len(r.Entries)}
+		if r.Reason != "" {
+			m["reason"] = r.Reason
+		}
+		outcomes = append(outcomes, m)
+	}
+	log.Event("complete", "lines", lines, "battles", battles, "duration_ms", time.Since(start).Milliseconds(), "leaderboards", outcomes)
+	return nil
+}
+
+// read aggregates one input; name "-" is stdin.
+func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator) (lines, battles int64, h *battle.Header, err error) {
+	var r io.Reader = stdin
+	label := "stdin"
+	size := int64(-1)
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return 0, 0, nil, exitcode.WithHint(exitcode.BadInput, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)), "")
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+		r, label = f, name
+	}
+	if clix.IsTerminal(stderr) {
+		bar := progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("reading "+label),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		pr := progressbar.NewReader(r, bar)
+		r = &pr
+		defer bar.Finish()
+	}
+	d := battle.NewDecoder(r, label)
+	headerSeen := false
+	for d.Next() {
+		if !headerSeen && d.Header() != nil {
+			headerSeen = true
+			agg.Header(d.Header())
+		}
+		agg.Add(d.Battle())
+		lines++
+		battles += d.Battle().Count
+		if lines&0xffff == 0 && ctx.Err() != nil {
+			return 0, 0, nil, exitcode.New(exitcode.Transient, errors.New("interrupted"))
+		}
+	}
+	if err := d.Err(); err != nil {
+		return 0, 0, nil, exitcode.New(exitcode.BadInput, err)
+	}
+	if d.Header() != nil && !headerSeen {
+		agg.Header(d.Header())
+	}
+	return lines, battles, d.Header(), nil
+}
+
+// warnIllPosed says on stderr which leaderboards had no maximum likelihood
+// and why.
+func warnIllPosed(log *clix.Logger, r leaderboard.Record) {
+	if r.Fit == nil || r.Fit.WellPosed {
+		return
+	}
+	var why []string
+	if len(r.Fit.Undefeated) > 0 {
+		why = append(why, "undefeated: "+strings.Join(r.Fit.Undefeated, ", "))
+	}
+	if len(r.Fit.Winless) > 0 {
+		why = append(why, "winless: "+strings.Join(r.Fit.Winless, ", "))
+	}
+	if len(r.Fit.Components) > 1 {
+		why = append(why, fmt.Sprintf("the comparisons form %d separate groups", len(r.Fit.Components)))
+	}
+	if len(why) == 0 {
+		why = append(why, "a group of models never lost to the rest")
+	}
+	log.Warnf("%s: no maximum-likelihood scores exist (%s); scores use %g virtual tie per model against a 1000 phantom",
+		r.Leaderboard, strings.Join(why, "; "), r.Fit.Prior)
+}

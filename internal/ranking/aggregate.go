@@ -1,0 +1,125 @@
+// Package ranking owns what rank computes from a battle stream (DESIGN
+// §4): it aggregates battles into cells per leaderboard in one pass, then
+// fits, bootstraps, filters and ranks each leaderboard into a record.
+package ranking
+
+import (
+	"slices"
+
+	"github.com/bixarena/arena-snapshots/internal/battle"
+)
+
+// cellKey identifies identical battles as they were read: models by
+// intern id, outcome from model a's side.
+type cellKey struct {
+	a, b int32
+	o    battle.Outcome
+}
+
+type board struct {
+	slug  string
+	cells map[cellKey]int64
+}
+
+// Aggregator collects battles into per-leaderboard cells. Its memory
+// depends on the number of distinct (model, model, outcome) cells per
+// leaderboard, never on the number of battles.
+type Aggregator struct {
+	only   string // one leaderboard chosen, or ""
+	models map[string]int32
+	slugs  []string
+	boards map[string]*board
+	names  map[string]string // leaderboard names from stream headers
+	seen   []string          // category slugs of the current battle
+}
+
+// NewAggregator returns an aggregator for every leaderboard, or for the
+// one named by only.
+func NewAggregator(only string) *Aggregator {
+	a := &Aggregator{
+		only:   only,
+		models: map[string]int32{},
+		boards: map[string]*board{},
+		names:  map[string]string{},
+	}
+	if only != "" {
+		a.board(only)
+	} else {
+		a.board(battle.Overall)
+	}
+	return a
+}
+
+func (a *Aggregator) board(slug string) *board {
+	b := a.boards[slug]
+	if b == nil {
+		b = &board{slug: slug, cells: map[cellKey]int64{}}
+		a.boards[slug] = b
+	}
+	return b
+}
+
+func (a *Aggregator) intern(slug []byte) int32 {
+	if id, ok := a.models[string(slug)]; ok {
+		return id
+	}
+	id := int32(len(a.slugs))
+	s := string(slug)
+	a.models[s] = id
+	a.slugs = append(a.slugs, s)
+	return id
+}
+
+// Header takes note of a stream header: its leaderboards are reported
+// even when no battle counts in them.
+func (a *Aggregator) Header(h *battle.Header) {
+	for _, lb := range h.Leaderboards {
+		a.names[lb.Slug] = lb.Name
+		if a.only == "" {
+			a.board(lb.Slug)
+		}
+	}
+}
+
+// Add counts one battle line in overall and in each of its categories (a
+// category listed twice counts once).
+func (a *Aggregator) Add(b *battle.Battle) {
+	key := cellKey{a.intern(b.ModelA), a.intern(b.ModelB), b.Outcome}
+	if a.only == "" || a.only == battle.Overall {
+		a.boards[battle.Overall].cells[key] += b.Count
+	}
+	if a.only == battle.Overall {
+		return
+	}
+	a.seen = a.seen[:0]
+	for _, c := range b.Categories {
+		if a.only != "" && string(c) != a.only {
+			continue
+		}
+		if slices.Contains(a.seen, string(c)) {
+			continue
+		}
+		bd := a.boards[string(c)]
+		if bd == nil {
+			bd = a.board(string(c))
+		}
+		a.seen = append(a.seen, bd.slug)
+		bd.cells[key] += b.Count
+	}
+}
+
+// Leaderboards returns the slugs to report, in output order: overall
+// first, then the others sorted.
+func (a *Aggregator) Leaderboards() []string {
+	var out []string
+	for slug := range a.boards {
+		if slug != battle.Overall {
+			out = append(out, slug)
+		}
+	}
+	slices.Sort(out)
+	if _, ok := a.boards[battle.Overall]; ok {
+		out = append([]string{battle.Overall}, out...)
+	}
+	return out
+}

@@ -1,0 +1,308 @@
+package ranking
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+
+	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/bootstrap"
+	"github.com/bixarena/arena-snapshots/internal/bt"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+)
+
+// Options are the ranking parameters of DESIGN §4.
+type Options struct {
+	Bootstrap   int
+	MinVotes    int
+	MinBattles  int // all leaderboards only
+	MinModels   int // all leaderboards only; one chosen leaderboard uses SingleMinModels
+	Significant bool
+	Seed        uint64
+	Threads     int
+	Version     string // of the tool, for provenance
+	// Progress, when not nil, is called after every bootstrap round.
+	Progress func()
+}
+
+// SingleMinModels is the least number of entries of a leaderboard chosen
+// alone (DESIGN §4).
+const SingleMinModels = 4
+
+// Score bounds (DESIGN §4).
+const (
+	MaxScore = 3000.0
+	MaxBound = 3000.0
+)
+
+// data is one leaderboard's aggregated input in canonical form: models
+// sorted by slug, pairs (i < j) and cells sorted, independent of the order
+// in which battles came.
+type data struct {
+	slug    string
+	models  []string
+	votes   []int64
+	battles int64
+	problem bt.Problem
+	cells   []bootstrap.Cell
+	digest  string
+}
+
+// canonical turns a board's cells into data.
+func (a *Aggregator) canonical(b *board) data {
+	d := data{slug: b.slug}
+	local := map[int32]int32{}
+	for k := range b.cells {
+		local[k.a], local[k.b] = 0, 0
+	}
+	ids := make([]int32, 0, len(local))
+	for id := range local {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(a.slugs[x], a.slugs[y]) })
+	for i, id := range ids {
+		local[id] = int32(i)
+		d.models = append(d.models, a.slugs[id])
+	}
+	d.votes = make([]int64, len(ids))
+	// Cells keyed by (i, j, outcome for i) with i < j.
+	type ck struct {
+		i, j int32
+		o    battle.Outcome
+	}
+	merged := map[ck]int64{}
+	for k, n := range b.cells {
+		i, j, o := local[k.a], local[k.b], k.o
+		if i > j {
+			i, j = j, i
+			switch o {
+			case battle.AWins:
+				o = battle.BWins
+			case battle.BWins:
+				o = battle.AWins
+			}
+		}
+		merged[ck{i, j, o}] += n
+		d.votes[i] += n
+		d.votes[j] += n
+		d.battles += n
+	}
+	keys := make([]ck, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y ck) int {
+		return cmp.Or(cmp.Compare(x.i, y.i), cmp.Compare(x.j, y.j), cmp.Compare(x.o, y.o))
+	})
+	h := sha256.New()
+	d.problem.Models = len(ids)
+	for _, k := range keys {
+		n := merged[k]
+		if len(d.problem.Pairs) == 0 || d.problem.Pairs[len(d.problem.Pairs)-1].I != k.i || d.problem.Pairs[len(d.problem.Pairs)-1].J != k.j {
+			d.problem.Pairs = append(d.problem.Pairs, bt.Pair{I: k.i, J: k.j})
+		}
+		p := &d.problem.Pairs[len(d.problem.Pairs)-1]
+		y := [...]float64{battle.AWins: 1, battle.BWins: 0, battle.Tie: 0.5}[k.o]
+		p.N += float64(n)
+		p.W += float64(n) * y
+		d.cells = append(d.cells, bootstrap.Cell{Pair: int32(len(d.problem.Pairs) - 1), Y: y, Count: n})
+		fmt.Fprintf(h, "%s\t%s\t%s\t%d\n", d.models[k.i], d.models[k.j], [...]string{"model_a", "model_b", "tie"}[k.o], n)
+	}
+	d.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return d
+}
+
+// Records ranks every leaderboard, in output order.
+func (a *Aggregator) Records(o Options) []leaderboard.Record {
+	var out []leaderboard.Record
+	for _, slug := range a.Leaderboards() {
+		out = append(out, a.rank(a.canonical(a.boards[slug]), o))
+	}
+	return out
+}
+
+// Rounds returns the number of bootstrap rounds Records will run (for a
+// progress bar): o.Bootstrap for each leaderboard that will be fitted.
+func (a *Aggregator) Rounds(o Options) int {
+	n := 0
+	for _, slug := range a.Leaderboards() {
+		b := a.boards[slug]
+		if a.only != "" {
+			if len(b.cells) > 0 {
+				n += o.Bootstrap
+			}
+			continue
+		}
+		var battles int64
+		models := map[int32]bool{}
+		for k, c := range b.cells {
+			battles += c
+			models[k.a], models[k.b] = true, true
+		}
+		if battles >= int64(o.MinBattles) && len(models) >= o.MinModels && len(models) > 0 {
+			n += o.Bootstrap
+		}
+	}
+	return n
+}
+
+func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
+	single := a.only != ""
+	rec := leaderboard.Record{
+		Leaderboard: d.slug,
+		Name:        a.names[d.slug],
+		Status:      leaderboard.Ranked,
+		Battles:     d.battles,
+		Models:      len(d.models),
+		Params: leaderboard.Params{
+			Bootstrap:   o.Bootstrap,
+			MinVotes:    o.MinVotes,
+			MinBattles:  o.MinBattles,
+			MinModels:   o.MinModels,
+			Significant: o.Significant,
+		},
+		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest},
+		Entries:    []leaderboard.Entry{},
+	}
+	minEntries := o.MinModels
+	if single {
+		rec.Params.MinBattles = 0
+		rec.Params.MinModels = SingleMinModels
+		minEntries = SingleMinModels
+	} else {
+		switch {
+		case d.battles < int64(o.MinBattles):
+			return skip(rec, leaderboard.ReasonInsufficientBattles)
+		case len(d.models) < o.MinModels:
+			return skip(rec, leaderboard.ReasonInsufficientModels)
+		}
+	}
+	if len(d.models) == 0 {
+		return skip(rec, leaderboard.ReasonNoEntries)
+	}
+
+	fit := bt.Fit(d.problem, bt.Options{})
+	rec.Fit = &leaderboard.Fit{
+		WellPosed:   fit.WellPosed,
+		Prior:       fit.Prior,
+		Iterations:  fit.Iterations,
+		MaxGradient: fit.MaxGradient,
+	}
+	flags := make([][]string, len(d.models))
+	if !fit.WellPosed {
+		diag := bt.Diagnose(d.problem)
+		for _, i := range diag.Undefeated {
+			rec.Fit.Undefeated = append(rec.Fit.Undefeated, d.models[i])
+			flags[i] = append(flags[i], "undefeated")
+		}
+		for _, i := range diag.Winless {
+			rec.Fit.Winless = append(rec.Fit.Winless, d.models[i])
+			flags[i] = append(flags[i], "winless")
+		}
+		for c, comp := range diag.Components {
+			var names []string
+			for _, i := range comp {
+				names = append(names, d.models[i])
+				if c > 0 {
+					flags[i] = append(flags[i], "separate")
+				}
+			}
+			rec.Fit.Components = append(rec.Fit.Components, names)
+		}
+	}
+	h := fnv.New64a()
+	h.Write([]byte(d.slug))
+	var progress func(int)
+	if o.Progress != nil {
+		progress = func(int) { o.Progress() }
+	}
+	boot := bootstrap.Run(d.problem, d.cells, fit.Ratings, bootstrap.Options{
+		Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress,
+	})
+
+	rec.Fit.IllPosedRounds = boot.IllPosed
+	entries := make([]leaderboard.Entry, len(d.models))
+	for i, m := range d.models {
+		lo, hi := boot.Interval(i, 0.025, 0.975)
+		entries[i] = leaderboard.Entry{
+			Model:   m,
+			Score:   400*fit.Ratings[i] + 1000,
+			CILower: 400*lo + 1000,
+			CIUpper: 400*hi + 1000,
+			Votes:   d.votes[i],
+			Flags:   flags[i],
+		}
+	}
+	// Best first; equal scores by slug, so that the order is total.
+	slices.SortStableFunc(entries, func(x, y leaderboard.Entry) int {
+		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(x.Model, y.Model))
+	})
+	if o.Significant {
+		for i := range entries {
+			r := 1
+			for _, e := range entries {
+				if e.CILower > entries[i].CIUpper {
+					r++
+				}
+			}
+			entries[i].Rank = r
+		}
+		slices.SortStableFunc(entries, func(x, y leaderboard.Entry) int { return cmp.Compare(x.Rank, y.Rank) })
+	} else {
+		renumber(entries)
+	}
+
+	kept := entries[:0]
+	for _, e := range entries {
+		if e.Votes >= int64(o.MinVotes) {
+			kept = append(kept, e)
+		}
+	}
+	if !o.Significant {
+		renumber(kept)
+	}
+	finite := kept[:0]
+	for _, e := range kept {
+		if !math.IsNaN(e.Score) && !math.IsInf(e.Score, 0) && e.Score > 0 && e.Score <= MaxScore {
+			finite = append(finite, e)
+		}
+	}
+	if !o.Significant {
+		renumber(finite)
+	}
+	for i := range finite {
+		e := &finite[i]
+		e.CILower = max(-MaxBound, min(MaxBound, e.CILower))
+		e.CIUpper = max(-MaxBound, min(MaxBound, e.CIUpper))
+		e.Score, e.CILower, e.CIUpper = round6(e.Score), round6(e.CILower), round6(e.CIUpper)
+	}
+	rec.Entries = append([]leaderboard.Entry{}, finite...)
+	switch {
+	case len(rec.Entries) == 0:
+		return skip(rec, leaderboard.ReasonNoEntries)
+	case len(rec.Entries) < minEntries:
+		return skip(rec, leaderboard.ReasonInsufficientEntries)
+	}
+	return rec
+}
+
+func renumber(es []leaderboard.Entry) {
+	for i := range es {
+		es[i].Rank = i + 1
+	}
+}
+
+func skip(rec leaderboard.Record, reason string) leaderboard.Record {
+	rec.Status, rec.Reason, rec.Entries = leaderboard.Skipped, reason, []leaderboard.Entry{}
+	return rec
+}
+
+// round6 rounds to the 6 decimals of numeric(10,6), where the scores are
+// stored.
+func round6(x float64) float64 {
+	return math.Round(x*1e6) / 1e6
+}
