@@ -237,21 +237,20 @@ func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
 			Flags:   flags[i],
 		}
 	}
+	return finish(rec, entries, o, minEntries)
+}
+
+// finish orders and ranks a leaderboard's entries, then filters them in
+// the order of DESIGN §4: votes, renumber, finite scores in (0, 3000],
+// renumber, clamp the bounds; and skips the leaderboard when fewer than
+// minEntries remain.
+func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minEntries int) leaderboard.Record {
 	// Best first; equal scores by slug, so that the order is total.
 	slices.SortStableFunc(entries, func(x, y leaderboard.Entry) int {
 		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(x.Model, y.Model))
 	})
 	if o.Significant {
-		for i := range entries {
-			r := 1
-			for _, e := range entries {
-				if e.CILower > entries[i].CIUpper {
-					r++
-				}
-			}
-			entries[i].Rank = r
-		}
-		slices.SortStableFunc(entries, func(x, y leaderboard.Entry) int { return cmp.Compare(x.Rank, y.Rank) })
+		significantRanks(entries)
 	} else {
 		renumber(entries)
 	}
@@ -288,6 +287,22 @@ func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
 		return skip(rec, leaderboard.ReasonInsufficientEntries)
 	}
 	return rec
+}
+
+// significantRanks sets rank = 1 + the number of entries whose lower bound
+// is above the entry's upper bound, and orders entries by rank, keeping
+// the score order among equal ranks.
+func significantRanks(entries []leaderboard.Entry) {
+	for i := range entries {
+		r := 1
+		for _, e := range entries {
+			if e.CILower > entries[i].CIUpper {
+				r++
+			}
+		}
+		entries[i].Rank = r
+	}
+	slices.SortStableFunc(entries, func(x, y leaderboard.Entry) int { return cmp.Compare(x.Rank, y.Rank) })
 }
 
 func renumber(es []leaderboard.Entry) {
