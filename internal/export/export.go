@@ -1,0 +1,290 @@
+// Package export owns reading the qualifying battles out of the arena's
+// PostgreSQL database (DESIGN §2) and writing them as a battles-export
+// stream (DESIGN §3): the query, one read-only snapshot for header, rows
+// and trailer, streaming row by row with constant memory, and the mapping
+// of database failures to exit statuses.
+package export
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/pgconf"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const overall = battle.Overall
+
+// Options select what an export reads.
+type Options struct {
+	// Aggregate makes the database count identical battles: one line per
+	// (model_a, model_b, winner, categories) with its count.
+	Aggregate bool
+	// Leaderboard keeps only the battles of that leaderboard; "" and
+	// "overall" keep every qualifying battle.
+	Leaderboard string
+	// Since (inclusive) and Until (exclusive) bound battle.created_at;
+	// zero values leave that side open.
+	Since, Until time.Time
+	// Now gives the export time of the header (default time.Now).
+	Now func() time.Time
+	// Progress, if set, is called with the number of lines written so far
+	// every ProgressEvery lines and once at the end of the rows.
+	Progress func(lines int64)
+}
+
+// ProgressEvery is how many lines pass between two Progress calls.
+const ProgressEvery = 4096
+
+// Stats says what an export wrote.
+type Stats struct {
+	Records int64 // battle lines
+	Battles int64 // battles they stand for
+}
+
+// Conn is what an export needs of a database connection.
+type Conn interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// Run writes the battles selected by o from the database behind conn to w:
+// a header, the battle lines, a trailer. Everything is read in one
+// REPEATABLE READ, READ ONLY transaction, so the three agree. The trailer
+// is written only when the rows were all read and the transaction ended
+// cleanly; on any error Run returns without writing it.
+//
+// Errors carry an exit status: an unknown leaderboard is a usage error,
+// database failures are classified by pgconf.Classify (connection lost:
+// transient; missing table or privilege: configuration).
+func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) {
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return Stats{}, pgconf.Classify(fmt.Errorf("begin transaction: %w", err))
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	boards, err := Leaderboards(ctx, tx)
+	if err != nil {
+		return Stats{}, err
+	}
+	if o.Leaderboard != "" && !slices.ContainsFunc(boards, func(l battle.LeaderboardName) bool { return l.Slug == o.Leaderboard }) {
+		return Stats{}, exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("unknown leaderboard %q", o.Leaderboard),
+			"known leaderboards: "+slugList(boards))
+	}
+	models, err := modelSlugs(ctx, tx)
+	if err != nil {
+		return Stats{}, err
+	}
+
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	enc := battle.NewEncoder(w)
+	h := battle.Header{
+		ExportedAt:   now().UTC().Format(time.RFC3339),
+		Aggregated:   o.Aggregate,
+		Filter:       battle.Filter{Leaderboard: o.Leaderboard},
+		Leaderboards: boards,
+	}
+	if !o.Since.IsZero() {
+		h.Filter.Since = o.Since.UTC().Format(time.RFC3339Nano)
+	}
+	if !o.Until.IsZero() {
+		h.Filter.Until = o.Until.UTC().Format(time.RFC3339Nano)
+	}
+	if err := enc.WriteHeader(h); err != nil {
+		return Stats{}, writeError(err)
+	}
+	if err := streamRows(ctx, tx, enc, models, o); err != nil {
+		return Stats{}, err
+	}
+	// Only a transaction that ends cleanly proves the rows were all read
+	// from a live connection.
+	if err := tx.Commit(ctx); err != nil {
+		return Stats{}, pgconf.Classify(fmt.Errorf("end transaction: %w", err))
+	}
+	t, err := enc.Close()
+	if err != nil {
+		return Stats{}, writeError(err)
+	}
+	return Stats{Records: t.Records, Battles: t.Battles}, nil
+}
+
+// Querier is what reading needs: a transaction or a connection.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Leaderboards returns every row of api.leaderboard, overall first, then
+// by slug (byte order).
+func Leaderboards(ctx context.Context, q Querier) ([]battle.LeaderboardName, error) {
+	rows, err := q.Query(ctx, `SELECT slug, name FROM api.leaderboard`)
+	if err != nil {
+		return nil, readError("api.leaderboard", err)
+	}
+	boards, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (battle.LeaderboardName, error) {
+		var l battle.LeaderboardName
+		err := r.Scan(&l.Slug, &l.Name)
+		return l, err
+	})
+	if err != nil {
+		return nil, readError("api.leaderboard", err)
+	}
+	slices.SortFunc(boards, func(a, b battle.LeaderboardName) int {
+		if a.Slug == b.Slug {
+			return 0
+		}
+		if a.Slug == overall {
+			return -1
+		}
+		if b.Slug == overall {
+			return 1
+		}
+		return cmp.Compare(a.Slug, b.Slug)
+	})
+	return boards, nil
+}
+
+func slugList(boards []battle.LeaderboardName) string {
+	slugs := make([]string, len(boards))
+	for i, l := range boards {
+		slugs[i] = l.Slug
+	}
+	return strings.Join(slugs, ", ")
+}
+
+// modelSlugs maps every model's id to its slug: the battle rows carry ids,
+// which are cheaper to read than two joined slugs per row.
+func modelSlugs(ctx context.Context, q Querier) (map[[16]byte]string, error) {
+	rows, err := q.Query(ctx, `SELECT id, slug FROM api.model`)
+	if err != nil {
+		return nil, readError("api.model", err)
+	}
+	defer rows.Close()
+	m := make(map[[16]byte]string)
+	for rows.Next() {
+		var id [16]byte
+		var slug string
+		if err := rows.Scan(&id, &slug); err != nil {
+			return nil, readError("api.model", err)
+		}
+		m[id] = slug
+	}
+	if err := rows.Err(); err != nil {
+		return nil, readError("api.model", err)
+	}
+	return m, nil
+}
+
+// streamRows runs the battle query and writes each row as it arrives.
+func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[[16]byte]string, o Options) error {
+	sql, args := Query(o)
+	for _, set := range Settings {
+		if _, err := q.Exec(ctx, set); err != nil {
+			return readError("battles", err)
+		}
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return readError("battles", err)
+	}
+	defer rows.Close()
+
+	var (
+		m1, m2, id [16]byte
+		outcome    string
+		categories []string
+		createdAt  time.Time
+		count      int64
+		r          battle.Record
+		dest       = []any{&m1, &m2, &outcome, &categories, &id, &createdAt}
+		tsBuf      []byte
+		idBuf      [36]byte
+	)
+	if o.Aggregate {
+		dest = []any{&m1, &m2, &outcome, &categories, &count}
+	}
+	var lines int64
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return readError("battles", err)
+		}
+		var ok bool
+		if r.ModelA, ok = models[m1]; !ok {
+			return exitcode.Errorf(exitcode.Failure, "battle refers to model %x, not in api.model", m1)
+		}
+		if r.ModelB, ok = models[m2]; !ok {
+			return exitcode.Errorf(exitcode.Failure, "battle refers to model %x, not in api.model", m2)
+		}
+		if r.Winner, ok = winners[outcome]; !ok {
+			return exitcode.Errorf(exitcode.Failure, "battle outcome %q is not model1, model2 or tie", outcome)
+		}
+		if !o.Aggregate {
+			slices.Sort(categories)
+		}
+		r.Categories = categories
+		if o.Aggregate {
+			r.Count = count
+		} else {
+			formatUUID(&idBuf, id)
+			r.BattleID = string(idBuf[:])
+			tsBuf = createdAt.UTC().AppendFormat(tsBuf[:0], time.RFC3339Nano)
+			r.CreatedAt = string(tsBuf)
+		}
+		if err := enc.WriteRecord(&r); err != nil {
+			return writeError(err)
+		}
+		lines++
+		if o.Progress != nil && lines%ProgressEvery == 0 {
+			o.Progress(lines)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return readError("battles", err)
+	}
+	if o.Progress != nil {
+		o.Progress(lines)
+	}
+	return nil
+}
+
+// winners maps api.battle_evaluation.outcome to the battle record's winner.
+var winners = map[string]string{
+	"model1": battle.WinnerA,
+	"model2": battle.WinnerB,
+	"tie":    battle.WinnerTie,
+}
+
+func formatUUID(dst *[36]byte, u [16]byte) {
+	const hexDigits = "0123456789abcdef"
+	j := 0
+	for i, b := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j], dst[j+1] = hexDigits[b>>4], hexDigits[b&0xf]
+		j += 2
+	}
+}
+
+// readError classifies a database error met while reading what.
+func readError(what string, err error) error {
+	return pgconf.Classify(fmt.Errorf("read %s: %w", what, err))
+}
+
+// writeError is a failure to write the output (a closed pipe, a full disk).
+func writeError(err error) error {
+	return exitcode.New(exitcode.Failure, fmt.Errorf("write output: %w", err))
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Creates (or recreates) a database for benchmarks and fills it with the
+# demo generator scaled up: testdata/schema.sql, then testdata/demo.sql with
+# BATTLES battles (default 1,000,000) between MODELS models (default 30),
+# then VACUUM ANALYZE so that plans and timings are those of a settled table.
+#
+#   scripts/bench-db.sh DBNAME [BATTLES] [MODELS]
+#
+# The server is the one of TEST_DATABASE_URL (default: the local PostgreSQL
+# as postgres); the database is dropped first if it exists. A million
+# battles take about a minute on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+	echo "usage: scripts/bench-db.sh DBNAME [BATTLES] [MODELS]" >&2
+	exit 2
+fi
+db=$1 battles=${2:-1000000} models=${3:-30}
+case "$db" in *[!a-z0-9_]* | "") echo "bench-db.sh: DBNAME must be lowercase letters, digits and _" >&2; exit 2 ;; esac
+case "$battles$models" in *[!0-9]*) echo "bench-db.sh: BATTLES and MODELS must be numbers" >&2; exit 2 ;; esac
+
+admin="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+# The same server, database $db.
+url=$(printf '%s' "$admin" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$db#")
+
+psql -q -X -v ON_ERROR_STOP=1 "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+psql -q -X -v ON_ERROR_STOP=1 "$url" -f testdata/schema.sql
+start=$(date +%s)
+psql -q -X -v ON_ERROR_STOP=1 "$url" \
+	-c "SET arena.demo_battles = '$battles'" -c "SET arena.demo_models = '$models'" \
+	-c "SET work_mem = '256MB'" -f testdata/demo.sql >/dev/null
+psql -q -X -v ON_ERROR_STOP=1 "$url" -c "VACUUM (ANALYZE)"
+echo "bench-db.sh: $db: $battles battles, $models models in $(( $(date +%s) - start )) s" >&2
+echo "$url"
