@@ -1,0 +1,150 @@
+// Command battles-export streams the arena's qualifying battles out of
+// PostgreSQL as a battles NDJSON stream: a header line, one line per
+// battle (or per group of identical battles with --aggregate), a trailer
+// line.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/clix"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/export"
+	"github.com/bixarena/arena-snapshots/internal/pgconf"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+)
+
+const tool = "battles-export"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const description = `Writes the battles that qualify for the overall leaderboard (an evaluation,
+and an effective validation that says the battle is biomedical) to stdout as
+NDJSON: a header line (export time, every leaderboard's slug and name), one
+line per battle {model_a, model_b, winner, categories, battle_id, created_at},
+and a trailer line with the number of lines and battles. A stream without its
+trailer was cut short. Everything is read in one read-only snapshot.
+
+With --aggregate the database counts identical battles: one line per
+(model_a, model_b, winner, categories) with "count"; ranking it gives the
+same result as ranking the raw lines.
+
+The role needs USAGE on schema api and SELECT on api.leaderboard, api.model,
+api.battle, api.battle_evaluation, api.battle_validation,
+api.battle_categorization and api.battle_categorization_category.
+
+` + exitcode.Help
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	log := clix.NewLogger(tool, stderr, os.Getenv)
+	app := &cli.App{
+		Name:        tool,
+		Usage:       "stream the arena's qualifying battles as NDJSON",
+		UsageText:   tool + " [--database-url URL] [--aggregate] [--leaderboard SLUG] [--since TIME] [--until TIME] > battles.ndjson",
+		Description: description,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "database-url", Usage: pgconf.FlagUsage},
+			&cli.BoolFlag{Name: "aggregate", Usage: "one line per distinct (model_a, model_b, winner, categories) with its count, counted by the database"},
+			&cli.StringFlag{Name: "leaderboard", Usage: "only the battles of leaderboard `SLUG` (overall: all)"},
+			&cli.StringFlag{Name: "since", Usage: "only battles created at or after `TIME` (RFC 3339, like 2025-01-31T00:00:00Z)"},
+			&cli.StringFlag{Name: "until", Usage: "only battles created before `TIME` (RFC 3339)"},
+			&cli.BoolFlag{Name: "print-query", Hidden: true, Usage: "print the battle query and exit (for benchmarks)"},
+		},
+		Action: func(c *cli.Context) error { return exportBattles(c, stdout, stderr, log) },
+	}
+	return clix.Run(ctx, app, args, stdin, stdout, stderr, log)
+}
+
+func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) error {
+	if c.NArg() > 0 {
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("unexpected argument %q", c.Args().First()),
+			"run '"+tool+" --help' for usage")
+	}
+	o := export.Options{Aggregate: c.Bool("aggregate"), Leaderboard: c.String("leaderboard")}
+	var err error
+	if o.Since, err = parseTime(c, "since"); err != nil {
+		return err
+	}
+	if o.Until, err = parseTime(c, "until"); err != nil {
+		return err
+	}
+	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Since.Before(o.Until) {
+		return clix.Usagef("--since must be before --until")
+	}
+	if c.Bool("print-query") {
+		return printQuery(stdout, o)
+	}
+
+	cfg, err := pgconf.Config(pgconf.ConnString(c.String("database-url"), os.Getenv))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	log.Event("start", "database", pgconf.Describe(cfg), "aggregate", o.Aggregate, "leaderboard", o.Leaderboard,
+		"since", c.String("since"), "until", c.String("until"))
+	conn, err := pgconf.Connect(c.Context, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(c.Context))
+
+	if clix.IsTerminal(stderr) && !log.JSON() {
+		bar := progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("battles-export"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("rows"),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		o.Progress = func(n int64) { bar.Set64(n) }
+		defer bar.Clear()
+	}
+	stats, err := export.Run(c.Context, conn, stdout, o)
+	if err != nil {
+		return err
+	}
+	log.Event("complete", "rows", stats.Records, "battles", stats.Battles,
+		"duration", time.Since(start).Seconds())
+	return nil
+}
+
+// printQuery prints, for psql, the session settings and then the battle
+// query on one line (its arguments, if any, stay as $1, $2, ...).
+func printQuery(w io.Writer, o export.Options) error {
+	for _, set := range export.Settings {
+		fmt.Fprintf(w, "%s;\n", strings.Replace(set, "SET LOCAL ", "SET ", 1))
+	}
+	sql, _ := export.Query(o)
+	_, err := fmt.Fprintln(w, strings.Join(strings.Fields(sql), " "))
+	return err
+}
+
+// parseTime reads an RFC 3339 flag; unset gives the zero time.
+func parseTime(c *cli.Context, name string) (time.Time, error) {
+	v := c.String(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("--%s: %q is not an RFC 3339 time", name, v),
+			"write it like 2025-01-31T00:00:00Z or 2025-01-31T09:30:00+02:00")
+	}
+	return t, nil
+}
