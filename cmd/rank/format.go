@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -41,7 +42,8 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 		}
 		fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %d bootstrap rounds, seed %d)\n",
 			title, r.Battles, r.Models, len(r.Entries), r.Params.Bootstrap, r.Provenance.Seed)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		var buf bytes.Buffer
+		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "rank\tmodel\t  score\t95% interval\t  votes\tflags")
 		for _, e := range r.Entries {
 			fmt.Fprintf(tw, "%4d\t%s\t%7.1f\t%s\t%7d\t%s\n", e.Rank, e.Model, e.Score,
@@ -49,6 +51,11 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, line := range strings.SplitAfter(buf.String(), "\n") {
+			if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n"))); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

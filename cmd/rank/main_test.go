@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		tool: func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		// exits N rank ARGS... runs rank and succeeds when its exit status
+		// is N.
+		"exits": func() {
+			if len(os.Args) < 3 || os.Args[2] != tool {
+				fmt.Fprintln(os.Stderr, "usage: exits STATUS rank [ARGS...]")
+				os.Exit(2)
+			}
+			want, err := strconv.Atoi(os.Args[1])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			if got := run(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr); got != want {
+				fmt.Fprintf(os.Stderr, "exit status %d, want %d\n", got, want)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		},
+		// longline N FILE writes a battle line padded to N bytes, then
+		// a newline, to FILE.
+		"longline": func() {
+			n, _ := strconv.Atoi(os.Args[1])
+			head := `{"model_a":"a","model_b":"b","winner":"tie","pad":"`
+			line := head + strings.Repeat("x", n-len(head)-2) + `"}` + "\n"
+			if err := os.WriteFile(os.Args[2], []byte(line), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		},
+	})
+}
+
+// TestScripts runs the command-line scripts of testdata/script; $FIXTURES
+// is the repository's testdata folder.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FIXTURES", fixtures(t))
+			return nil
+		},
+	})
+}
+
+func fixtures(t *testing.T) string {
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// version hides the tool version, which depends on how the test binary
+// was built.
+var version = regexp.MustCompile(`"version":"[^"]*"`)
+
+// TestGolden ranks the shipped fixture (the demo database's aggregated
+// export) and compares every output format with testdata/golden.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct{ golden, format string }{
+		{"rank.ndjson", "ndjson"},
+		{"rank-table.txt", "table"},
+		{"rank.csv", "csv"},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := []string{tool, "--bootstrap", "200", "--seed", "1", "--format", tc.format, filepath.Join(fixtures(t), "battles.ndjson")}
+		if code := run(context.Background(), args, nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		got := version.ReplaceAll(stdout.Bytes(), []byte(`"version":"test"`))
+		path := filepath.Join(fixtures(t), "golden", tc.golden)
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the output (go test ./cmd/rank -run Golden -update rewrites it)", path)
+		}
+	}
+}
