@@ -46,9 +46,9 @@ type Result struct {
 	IllPosed int
 }
 
-// Run performs the rounds for the battles in cells over the pairs of p
-// (whose N and W are ignored: each round sets its own), warm-starting every
-// fit from start (the full-data ratings).
+// Run performs the rounds for the battles in cells over the pairs of p,
+// the full data (the cells summed), warm-starting every fit from start,
+// the full data's ratings.
 func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 	n := p.Models
 	res := Result{Models: n, Rounds: o.Rounds, Ratings: make([]float64, o.Rounds*n)}
@@ -61,6 +61,13 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	threads = max(1, min(threads, o.Rounds))
+	// Rounds refit by the chord method from the full data's Hessian when
+	// the full data is well posed (start is then its maximum likelihood).
+	full := bt.Problem{Models: n, Pairs: slices.Clone(p.Pairs)}
+	chord, _ := bt.NewChord(full, start)
+	if !bt.WellPosed(full) {
+		chord = nil
+	}
 	var next, done, illPosed atomic.Int64
 	var wg sync.WaitGroup
 	for range threads {
@@ -76,9 +83,12 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 				}
 				rng := rand.New(rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15))
 				resample(rng, cells, total, q.Pairs)
-				// Newton converges quadratically: after a last step under
-				// 1e-5 the error is of the order of its square.
-				fit := bt.Fit(q, bt.Options{Start: start, Tol: 1e-5, Work: work, NoReport: true})
+				var fit bt.Result
+				if chord != nil {
+					fit = chord.Refit(q, start, 1e-7, work)
+				} else {
+					fit = bt.Fit(q, bt.Options{Start: start, Tol: 1e-7, Work: work, NoReport: true})
+				}
 				if !fit.WellPosed {
 					illPosed.Add(1)
 				}

@@ -123,17 +123,7 @@ func Fit(p Problem, o Options) Result {
 	for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
 		gradHess(p, prior, r, w.g, w.h)
 		if prior == 0 {
-			// The likelihood is invariant to a common shift: H has the null
-			// space 1. Adding c·11ᵀ makes it positive definite without
-			// changing the step, which stays orthogonal to 1 as g is.
-			c := 0.0
-			for i := range n {
-				c = max(c, w.h[i*n+i])
-			}
-			c = max(c, 1) / float64(n)
-			for i := range w.h {
-				w.h[i] += c
-			}
+			shiftHessian(w.h, n)
 		}
 		if !cholesky(w.h, w.chol, n) {
 			// Only a graph that is not connected within a prior-free fit can
@@ -195,6 +185,21 @@ func Fit(p Problem, o Options) Result {
 		res.Ratings = slices.Clone(r)
 	}
 	return res
+}
+
+// shiftHessian adds c·11ᵀ to the n×n Hessian h of the unregularised
+// likelihood. The likelihood is invariant to a common shift, so h has the
+// null space 1; the shift makes it positive definite without changing
+// Newton steps, which stay orthogonal to 1 as the gradient is.
+func shiftHessian(h []float64, n int) {
+	c := 0.0
+	for i := range n {
+		c = max(c, h[i*n+i])
+	}
+	c = max(c, 1) / float64(n)
+	for i := range h {
+		h[i] += c
+	}
 }
 
 func centre(r []float64) {

@@ -208,3 +208,32 @@ func BenchmarkFit100(b *testing.B) {
 		Fit(p, Options{Work: w, Start: start, Tol: 1e-7})
 	}
 }
+
+// The chord method reaches the same optimum as Newton on resampled data.
+func TestChordMatchesNewton(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, battles := range []int{200_000, 3_000} {
+		p := simulate(rng, 20, battles)
+		full := Fit(p, Options{})
+		c, ok := NewChord(p, full.Ratings)
+		if !ok {
+			t.Fatal("no chord for a well-posed problem")
+		}
+		w := new(Work)
+		for range 20 {
+			q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
+			for i := range q.Pairs { // perturb the counts as a resample would
+				f := 1 + 0.3*rng.NormFloat64()/math.Sqrt(q.Pairs[i].N)
+				q.Pairs[i].N *= f
+				q.Pairs[i].W = min(q.Pairs[i].N, q.Pairs[i].W*(1+0.3*rng.NormFloat64()/math.Sqrt(q.Pairs[i].N)))
+			}
+			want := Fit(q, Options{})
+			got := c.Refit(q, full.Ratings, 1e-9, w)
+			for i := range want.Ratings {
+				if d := math.Abs(400 * (got.Ratings[i] - want.Ratings[i])); d > 1e-6 {
+					t.Fatalf("%d battles: model %d off by %g points after %d chord steps", battles, i, d, got.Iterations)
+				}
+			}
+		}
+	}
+}

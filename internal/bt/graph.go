@@ -11,18 +11,11 @@ func WellPosed(p Problem) bool {
 	if p.Models <= 1 {
 		return true
 	}
-	// When every pair that met has results both ways, the beat graph is
-	// strongly connected exactly when the comparison graph is connected:
-	// a cheap test that settles nearly every bootstrap round.
-	both := true
-	for _, q := range p.Pairs {
-		if q.N > 0 && (q.W <= 0 || q.W >= q.N) {
-			both = false
-			break
-		}
-	}
-	if both {
-		return connected(p)
+	// Pairs with results both ways are edges both ways of the beat graph:
+	// when they alone connect all models, it is strongly connected. This
+	// cheap test settles nearly every bootstrap round.
+	if connected(p, true) {
+		return true
 	}
 	fwd, rev := adjacency(p)
 	return reachesAll(fwd, p.Models) && reachesAll(rev, p.Models)
@@ -136,8 +129,9 @@ func reachesAll(adj [][]int32, n int) bool {
 	return count == n
 }
 
-// connected reports whether the pairs that met connect all models.
-func connected(p Problem) bool {
+// connected reports whether the pairs that met (with results both ways,
+// when both is set) connect all models.
+func connected(p Problem, both bool) bool {
 	parent := make([]int32, p.Models)
 	for i := range parent {
 		parent[i] = int32(i)
@@ -151,7 +145,7 @@ func connected(p Problem) bool {
 	}
 	pieces := p.Models
 	for _, q := range p.Pairs {
-		if q.N <= 0 {
+		if q.N <= 0 || both && (q.W <= 0 || q.W >= q.N) {
 			continue
 		}
 		if a, b := find(q.I), find(q.J); a != b {
