@@ -214,31 +214,67 @@ func (p *publisher) run(ctx context.Context) error {
 		t.sink.BeforeLatest = p.d.beforeLatest
 	}
 
+	// Leaderboards go through the database one after the other, in input
+	// order; their files are drawn and stored by a few workers meanwhile.
+	// Summary lines come out in input order.
+	jobs := make([]*job, len(inputs))
+	for i, in := range inputs {
+		jobs[i] = &job{in: in, done: make(chan struct{}), stored: make([]bool, len(targets))}
+	}
+	work := make(chan *job)
+	for w := 0; w < fileWorkers; w++ {
+		go func() {
+			for j := range work {
+				j.err = p.publishFiles(ctx, targets, j)
+				close(j.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, j := range jobs {
+			if p.dryRun {
+				j.s, j.err = p.check(ctx, st, j.in, where, start)
+			} else {
+				j.s, j.meta, j.err = p.publishDB(ctx, st, j.in, start)
+			}
+			if j.err != nil || j.s.Status != statusPublished || len(targets) == 0 {
+				close(j.done)
+				continue
+			}
+			work <- j
+		}
+	}()
+
 	enc := json.NewEncoder(p.stdout)
 	enc.SetEscapeHTML(false)
 	var failures []error
 	published := 0
-	for _, in := range inputs {
-		var s summary
-		var err error
-		if p.dryRun {
-			s, err = p.check(ctx, st, in, where, start)
-		} else {
-			s, err = p.publish(ctx, st, targets, in, start)
+	var writeErr error
+	for _, j := range jobs {
+		<-j.done
+		s, in := j.s, j.in
+		if j.err != nil {
+			s.Status, s.Error = statusFailed, j.err.Error()
+			failures = append(failures, j.err)
+			p.log.Error(fmt.Errorf("leaderboard %s (%s): %w", in.rec.Leaderboard, in.place, j.err))
 		}
-		if err != nil {
-			s.Status, s.Error = statusFailed, err.Error()
-			failures = append(failures, err)
-			p.log.Error(fmt.Errorf("leaderboard %s (%s): %w", in.rec.Leaderboard, in.place, err))
+		for ti, t := range targets {
+			if j.stored[ti] {
+				t.index = append(t.index, snapshot.IndexEntryOf(j.doc))
+			}
 		}
 		p.log.Event("leaderboard", "leaderboard", s.Leaderboard, "status", s.Status, "identifier", s.Identifier,
 			"snapshot_id", s.SnapshotID, "entries", s.Entries, "where", s.Where, "existing", s.Existing, "reason", s.Reason, "error", s.Error)
 		if s.Status == statusPublished {
 			published++
 		}
-		if err := enc.Encode(&s); err != nil {
-			return exitcode.New(exitcode.Failure, fmt.Errorf("write summary: %w", err))
+		if err := enc.Encode(&s); err != nil && writeErr == nil {
+			writeErr = exitcode.New(exitcode.Failure, fmt.Errorf("write summary: %w", err))
 		}
+	}
+	if writeErr != nil {
+		return writeErr
 	}
 
 	// The index last, with the leaderboards each place took.
@@ -294,22 +330,37 @@ func outcome(failures, indexFailures []error, published int) error {
 	return err
 }
 
-// publish publishes one leaderboard to the database, then to each place
-// with the database's identifier. Places that took it are listed in where
-// even when another failed.
-func (p *publisher) publish(ctx context.Context, st *store.Store, targets []*target, in input, start time.Time) (summary, error) {
+// fileWorkers is how many leaderboards have their files drawn and stored
+// at once.
+const fileWorkers = 4
+
+// job is one leaderboard on its way through the run.
+type job struct {
+	in     input
+	s      summary
+	meta   snapshot.Meta
+	err    error
+	doc    *snapshot.Document
+	stored []bool // by target: the files are there
+	done   chan struct{}
+}
+
+// publishDB publishes one leaderboard to the database (when --db) and
+// returns its summary so far, with status published, and the meta its
+// files carry: the database's identifier, else the run's.
+func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, start time.Time) (summary, snapshot.Meta, error) {
 	rec := in.rec
 	s := summary{Leaderboard: rec.Leaderboard, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
 		s.Status, s.Reason = statusSkipped, rec.Reason
-		return s, nil
+		return s, snapshot.Meta{}, nil
 	}
 	s.Entries = len(rec.Entries)
 	meta := snapshot.Meta{Identifier: snapshot.Identifier(start), PublishedAt: start}
 	if st != nil {
 		res, err := st.PublishSnapshot(ctx, rec)
 		if err != nil {
-			return s, err
+			return s, meta, err
 		}
 		s.Where = append(s.Where, "db")
 		s.SnapshotID, s.Existing = res.SnapshotID, res.Existing
@@ -317,31 +368,37 @@ func (p *publisher) publish(ctx context.Context, st *store.Store, targets []*tar
 			Name: res.Name, Models: res.Models}
 	}
 	s.Identifier = meta.Identifier
-	if len(targets) > 0 {
-		doc := snapshot.Build(rec, meta)
-		body, err := snapshot.Marshal(doc)
-		if err != nil {
-			return s, exitcode.New(exitcode.Failure, err)
-		}
-		svg, err := snapshot.Chart(doc)
-		if err != nil {
-			return s, exitcode.New(exitcode.Failure, err)
-		}
-		var errs []error
-		for _, t := range targets {
-			if err := t.sink.Publish(ctx, rec.Leaderboard, meta.Identifier, body, svg); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			s.Where = append(s.Where, t.sink.String())
-			t.index = append(t.index, snapshot.IndexEntryOf(doc))
-		}
-		if len(errs) > 0 {
-			return s, joinErrors(errs)
-		}
-	}
 	s.Status = statusPublished
-	return s, nil
+	return s, meta, nil
+}
+
+// publishFiles draws a published leaderboard's document and chart and
+// stores them in every place, trying each even when one fails. Places that
+// took them are added to the summary's where.
+func (p *publisher) publishFiles(ctx context.Context, targets []*target, j *job) error {
+	rec := j.in.rec
+	j.doc = snapshot.Build(rec, j.meta)
+	body, err := snapshot.Marshal(j.doc)
+	if err != nil {
+		return exitcode.New(exitcode.Failure, err)
+	}
+	svg, err := snapshot.Chart(j.doc)
+	if err != nil {
+		return exitcode.New(exitcode.Failure, err)
+	}
+	var errs []error
+	for ti, t := range targets {
+		if err := t.sink.Publish(ctx, rec.Leaderboard, j.meta.Identifier, body, svg); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		j.s.Where = append(j.s.Where, t.sink.String())
+		j.stored[ti] = true
+	}
+	if len(errs) > 0 {
+		return joinErrors(errs)
+	}
+	return nil
 }
 
 // joinErrors joins errors keeping the first one's exit status, or Partial

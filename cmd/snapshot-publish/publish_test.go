@@ -234,4 +234,3 @@ func TestDatabaseUnreachable(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
 }
-
