@@ -463,25 +463,27 @@ func TestJobExportKilled(t *testing.T) {
 		}
 	}
 
-	t.Run("entrypoint", func(t *testing.T) {
-		hook := newWebhook(t, http.StatusOK)
-		r := runJob(t, "dash", merge(env, map[string]string{"ALERT_WEBHOOK_URL": hook.URL, "CORRELATION_ID": "e2e-killed"}))
-		if r.code != 1 {
-			t.Errorf("exit %d, want 1 (a stage killed by a signal)\n%s", r.code, r)
-		}
-		if n := len(r.eventsNamed("start")); n != 1 {
-			t.Errorf("%d start events, want 1 (no retry)", n)
-		}
-		e := onlyEvent(t, r, "error")
-		if e["stage"] != "export" || !strings.Contains(e["error"].(string), "KILL") {
-			t.Errorf("error event: %v", e)
-		}
-		if !strings.Contains(r.stderr, `"tool":"rank"`) {
-			t.Errorf("rank said nothing about the cut stream\n%s", r.stderr)
-		}
-		nothingPublished(t)
-		expectOneAlert(t, hook, "e2e-killed", "battles-export")
-	})
+	for _, sh := range shells {
+		t.Run("entrypoint/"+sh, func(t *testing.T) {
+			hook := newWebhook(t, http.StatusOK)
+			r := runJob(t, sh, merge(env, map[string]string{"ALERT_WEBHOOK_URL": hook.URL, "CORRELATION_ID": "e2e-killed"}))
+			if r.code != 1 {
+				t.Errorf("exit %d, want 1 (a stage killed by a signal)\n%s", r.code, r)
+			}
+			if n := len(r.eventsNamed("start")); n != 1 {
+				t.Errorf("%d start events, want 1 (no retry)", n)
+			}
+			e := onlyEvent(t, r, "error")
+			if e["stage"] != "export" || !strings.Contains(e["error"].(string), "KILL") {
+				t.Errorf("error event: %v", e)
+			}
+			if !strings.Contains(r.stderr, `"tool":"rank"`) {
+				t.Errorf("rank said nothing about the cut stream\n%s", r.stderr)
+			}
+			nothingPublished(t)
+			expectOneAlert(t, hook, "e2e-killed", "battles-export", "KILL")
+		})
+	}
 
 	t.Run("hand-typed pipe", func(t *testing.T) {
 		pipe := `set +o pipefail; battles-export --aggregate | rank | snapshot-publish --db --dir "$SNAPSHOT_DIR" --s3 "$SNAPSHOT_S3_URI"`

@@ -113,8 +113,11 @@ set +e
 DATABASE_URL=$url SNAPSHOT_DIR=$out scripts/entrypoint.sh >"$out/job.log" 2>"$out/stages.log"
 status=$?
 set -e
-# The job's events, one per line, shortened for the eye.
-cut -c 1-200 "$out/job.log"
+# The job's complete event, in words.
+field() { grep '"event":"complete"' "$out/job.log" | grep -o "\"$1\":[^,]*" | head -n 1 | cut -d: -f2; }
+echo "exit status $status in $(field duration_seconds) s: $(field published) leaderboards published, $(field skipped) skipped, $(field failed) failed"
+grep -o '"leaderboard":"[^"]*","status":"skipped"[^}]*"reason":"[^"]*"' "$out/job.log" |
+	sed 's/"leaderboard":"\([^"]*\)".*"reason":"\([^"]*\)"/  skipped \1: \2/' || true
 if [ "$status" -ne 0 ]; then
 	echo "demo: the job failed with exit status $status; its stages said:" >&2
 	tail -n 20 "$out/stages.log" >&2

@@ -295,7 +295,7 @@ stage() {
 			echo $! >"$TMP/$_n.pid"
 			wait $!
 			echo $? >"$TMP/$_n.rc"
-		} | tee "$TMP/$_n.err" >&2 3>&- 4>&-
+		} 2>/dev/null | tee "$TMP/$_n.err" >&2 3>&- 4>&-
 	} 3>&1 4<&0
 }
 
@@ -357,12 +357,12 @@ outcome() {
 		;;
 	esac
 	# The stage's own error message: its last error line (JSON), else the
-	# last line it wrote.
+	# last line it wrote that is not JSON (a crash).
 	STAGE_ERROR_LINE=$(grep '"level":"ERROR"' "$TMP/$FAILED_STAGE.err" 2>/dev/null | grep '^{.*}$' | tail -n 1)
 	if [ -n "$STAGE_ERROR_LINE" ]; then
 		_msg=$(printf '%s\n' "$STAGE_ERROR_LINE" | sed -n 's/.*"msg":"\(.*\)","tool":.*/\1/p' | sed 's/\\"/"/g')
 	else
-		_msg=$(tail -n 1 "$TMP/$FAILED_STAGE.err" 2>/dev/null)
+		_msg=$(grep -v '^{.*}$' "$TMP/$FAILED_STAGE.err" 2>/dev/null | grep . | tail -n 1)
 	fi
 	[ -n "$_msg" ] && FAILURE="$FAILURE: $_msg"
 	if [ "$STATUS" = 6 ] && [ -s "$TMP/summary" ]; then
