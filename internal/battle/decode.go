@@ -41,14 +41,18 @@ type Battle struct {
 
 // Error is bad input at a place: "name:line: message".
 type Error struct {
-	Name string
-	Line int
-	Msg  string
+	Name    string
+	Line    int
+	Element bool // Line counts the elements of a JSON array, not lines
+	Msg     string
 }
 
 func (e *Error) Error() string {
-	if e.Line == 0 {
+	switch {
+	case e.Line == 0:
 		return fmt.Sprintf("%s: %s", e.Name, e.Msg)
+	case e.Element:
+		return fmt.Sprintf("%s: element %d: %s", e.Name, e.Line, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg)
 }
@@ -60,6 +64,7 @@ func (e *Error) Error() string {
 type Decoder struct {
 	name    string
 	sc      *bufio.Scanner
+	array   *arrayReader // a JSON array of battles instead of lines
 	lineNo  int
 	maxLine int
 	scan    scanner
@@ -81,9 +86,43 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 
 // NewDecoderSize is NewDecoder with another line limit (tests use it).
 func NewDecoderSize(r io.Reader, name string, maxLine int) *Decoder {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, min(64<<10, maxLine+1)), maxLine+1)
-	return &Decoder{name: name, sc: sc, maxLine: maxLine}
+	br := bufio.NewReaderSize(r, 64<<10)
+	d := &Decoder{name: name, maxLine: maxLine}
+	if startsArray(br) {
+		d.array = newArrayReader(br, maxLine)
+		return d
+	}
+	d.sc = bufio.NewScanner(br)
+	d.sc.Buffer(make([]byte, 0, min(64<<10, maxLine+1)), maxLine+1)
+	return d
+}
+
+// read returns the next line (or array element), or false at the end or
+// on an error, which it records.
+func (d *Decoder) read() ([]byte, bool) {
+	if d.array != nil {
+		raw, err := d.array.next()
+		if err == io.EOF {
+			return nil, false
+		}
+		d.lineNo++
+		if err != nil {
+			return nil, d.fail("%v", err)
+		}
+		return raw, true
+	}
+	if d.sc.Scan() {
+		d.lineNo++
+		return d.sc.Bytes(), true
+	}
+	if err := d.sc.Err(); err != nil {
+		d.lineNo++
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, d.fail("line longer than %d bytes", d.maxLine)
+		}
+		d.err = fmt.Errorf("%s: %w", d.name, err)
+	}
+	return nil, false
 }
 
 // Header returns the stream's header, or nil when it has none.
@@ -99,7 +138,7 @@ func (d *Decoder) Battle() *Battle { return &d.b }
 func (d *Decoder) Line() int { return d.lineNo }
 
 func (d *Decoder) fail(format string, args ...any) bool {
-	d.err = &Error{Name: d.name, Line: d.lineNo, Msg: fmt.Sprintf(format, args...)}
+	d.err = &Error{Name: d.name, Line: d.lineNo, Element: d.array != nil, Msg: fmt.Sprintf(format, args...)}
 	return false
 }
 
@@ -109,9 +148,11 @@ func (d *Decoder) Next() bool {
 	if d.err != nil {
 		return false
 	}
-	for d.sc.Scan() {
-		d.lineNo++
-		raw := d.sc.Bytes()
+	for {
+		raw, ok := d.read()
+		if !ok {
+			break
+		}
 		if len(raw) > d.maxLine {
 			return d.fail("line longer than %d bytes", d.maxLine)
 		}
@@ -138,12 +179,7 @@ func (d *Decoder) Next() bool {
 		d.battles += d.b.Count
 		return true
 	}
-	if err := d.sc.Err(); err != nil {
-		d.lineNo++
-		if errors.Is(err, bufio.ErrTooLong) {
-			return d.fail("line longer than %d bytes", d.maxLine)
-		}
-		d.err = fmt.Errorf("%s: %w", d.name, err)
+	if d.err != nil {
 		return false
 	}
 	if d.header != nil && d.trailer == nil {

@@ -66,7 +66,7 @@ func TestDecodeBad(t *testing.T) {
 		{`{"model_a":"a","model_b":"b","winner":"tie","categories":[""]}`, `in:1: categories holds an empty string`},
 		{`{"model_a":"a","model_b":"b","winner":"tie","categories":["overall"]}`, `in:1: categories must not name "overall"`},
 		{"{\"model_a\":\"a\",\"model_b\":\"b\",\"winner\":\"tie\"}\n{\"model_a\":", `in:2: invalid JSON`},
-		{`[1,2]`, `in:1: invalid JSON: a battle line must be a JSON object`},
+		{`"battle"`, `in:1: invalid JSON: a battle line must be a JSON object`},
 		{`{"model_a":"a","model_b":"b","winner":"tie"} {}`, `in:1: invalid JSON: more than one value`},
 		{"{\"model_a\":\"a\xff\",\"model_b\":\"b\",\"winner\":\"tie\"}", `in:1: invalid UTF-8`},
 		{`{"x":1}`, `in:1: missing model_a`},
@@ -141,8 +141,8 @@ func FuzzDecode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if strings.ContainsAny(s, "\n\r") {
-			return
+		if strings.ContainsAny(s, "\n\r") || strings.HasPrefix(strings.TrimLeft(s, " \t\v\f"), "[") {
+			return // several lines, or a JSON array: TestDecodeArray covers those
 		}
 		d := NewDecoder(strings.NewReader(s), "in")
 		ok := d.Next()
@@ -200,4 +200,33 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A JSON array of battle objects, as public arena datasets are published,
+// reads like NDJSON; errors name the element.
+func TestDecodeArray(t *testing.T) {
+	in := ` [
+  {"model_a": "a", "model_b": "b", "winner": "model_a", "judge": "x", "turn": 1, "anony": true},
+  {"model_a": "b", "model_b": "c", "winner": "tie (bothbad)", "conversation_a": [{"role": "user", "content": "hi\nthere"}]}
+]
+`
+	got, err := decodeAll(t, in)
+	if err != nil || len(got) != 2 || string(got[1].ModelB) != "c" || got[1].Outcome != Tie {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{`[{"model_a":"a","model_b":"b","winner":"model_a"},{"model_a":"a","model_b":"b","winner":"x"}]`, `in: element 2: winner "x" is not one of`},
+		{`[{"model_a":"a","model_b":"b","winner":"model_a"},`, `in: element 2: invalid JSON: the array is cut short`},
+		{`[{"model_a":"a","model_b":"b","winner":"model_a"}] {}`, `in: element 2: invalid JSON: more after the array`},
+		{`[1]`, `in: element 1: invalid JSON: a battle line must be a JSON object`},
+	} {
+		if _, err := decodeAll(t, tc.in); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s\n got %v\nwant %s…", tc.in, err, tc.want)
+		}
+	}
+	long := `[{"model_a":"a","model_b":"b","winner":"tie","pad":"` + strings.Repeat("x", 300_000) + `"}]`
+	d := NewDecoderSize(strings.NewReader(long), "in", 1000)
+	if d.Next() || d.Err() == nil || !strings.Contains(d.Err().Error(), "element longer than 1000 bytes") {
+		t.Errorf("long element: %v", d.Err())
+	}
 }
