@@ -74,6 +74,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---- the runs ----------------------------------------------------------------------
 echo "cores: $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows the job)"
 echo "job: all leaderboards, NUM_BOOTSTRAP=${NUM_BOOTSTRAP:-1000 (default)}, sinks: database and folder"
 for run in $(seq 1 "$runs"); do
 	rm -rf "$work/times"/* "$work/out"
@@ -110,7 +111,7 @@ for run in $(seq 1 "$runs"); do
 	done
 	if [ -s "$work/times/job" ]; then
 		read -r s kb <"$work/times/job"
-		printf '%-28s %9s %9s\n' "entrypoint.sh (the shell)" "$s" "$(mb "$kb")"
+		printf '%-28s %9s %9s\n' "job (its largest process)" "$s" "$(mb "$kb")"
 	fi
 	printf '%-28s %9s\n' "whole job (wall)" "$(printf '%d.%03d' $((wall / 1000)) $((wall % 1000)))"
 done
