@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -624,5 +625,123 @@ func TestJobMissingTool(t *testing.T) {
 			}
 			expectOneAlert(t, hook, "e2e-missing", "rank")
 		})
+	}
+}
+
+// cuttingProxy forwards TCP connections from 127.0.0.1 to target and cuts
+// the first connection over which the server has sent more than cutAfter
+// bytes: a database that goes away in the middle of a query. Later
+// connections pass untouched.
+type cuttingProxy struct {
+	addr     string
+	mu       sync.Mutex
+	cut      bool
+	cutAfter int64
+}
+
+func newCuttingProxy(t *testing.T, target string, cutAfter int64) *cuttingProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cuttingProxy{addr: l.Addr().String(), cutAfter: cutAfter}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.serve(c, target)
+			}()
+		}
+	}()
+	return p
+}
+
+func (p *cuttingProxy) serve(c net.Conn, target string) {
+	defer c.Close()
+	s, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	go func() { io.Copy(s, c); s.Close() }()
+	p.mu.Lock()
+	cutThis := !p.cut
+	p.mu.Unlock()
+	if !cutThis {
+		io.Copy(c, s)
+		return
+	}
+	n, _ := io.CopyN(c, s, p.cutAfter)
+	if n < p.cutAfter {
+		return // a short conversation: not the one to cut
+	}
+	p.mu.Lock()
+	p.cut = true
+	p.mu.Unlock()
+	// Drop the connection without a word, as a server that dies does.
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+}
+
+func (p *cuttingProxy) didCut() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cut
+}
+
+// TestJobDatabaseLostThenBack: the database connection is lost while
+// battles-export streams; the job retries once and the second attempt
+// publishes. No alert: the run succeeded.
+func TestJobDatabaseLostThenBack(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCuttingProxy(t, u.Host, 64<<10)
+	u.Host = proxy.addr
+	hook := newWebhook(t, http.StatusOK)
+	r := runJob(t, "dash", map[string]string{
+		"DATABASE_URL":        u.String(),
+		"SNAPSHOT_DIR":        t.TempDir(),
+		"NUM_BOOTSTRAP":       "50",
+		"RETRY_DELAY_SECONDS": "1",
+		"ALERT_WEBHOOK_URL":   hook.URL,
+	})
+	if !proxy.didCut() {
+		t.Fatalf("the proxy never cut a connection\n%s", r)
+	}
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0 after the retry\n%s", r.code, r)
+	}
+	if len(r.eventsNamed("start")) != 2 || len(r.eventsNamed("retry")) != 1 {
+		t.Errorf("want two attempts and one retry\n%s", r)
+	}
+	e := onlyEvent(t, r, "error")
+	t.Logf("first attempt: %v", e["error"])
+	if e["stage"] != "export" || e["exit_status"] != 5.0 {
+		t.Errorf("first attempt's error: %v, want battles-export's transient failure", e)
+	}
+	c := onlyEvent(t, r, "complete")
+	if c["ok"] != true || c["attempts"] != 2.0 {
+		t.Errorf("complete: %v", c)
+	}
+	if n, want := countSnapshots(t, dbURL), int(c["published"].(float64)); n != want || n == 0 {
+		t.Errorf("%d snapshots, %d published", n, want)
+	}
+	if got := hook.received(); len(got) != 0 {
+		t.Errorf("alerts on a run that succeeded at the retry: %v", got)
 	}
 }
