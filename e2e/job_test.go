@@ -11,10 +11,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -744,4 +746,74 @@ func TestJobDatabaseLostThenBack(t *testing.T) {
 	if got := hook.received(); len(got) != 0 {
 		t.Errorf("alerts on a run that succeeded at the retry: %v", got)
 	}
+}
+
+// TestJobConfigurationError: a database without the api schema is a
+// configuration error (exit 4), not retried.
+func TestJobConfigurationError(t *testing.T) {
+	needTools(t)
+	r := runJob(t, "dash", map[string]string{
+		"DATABASE_URL":        pgtest.AdminURL(t), // a database without the api schema
+		"RETRY_DELAY_SECONDS": "0",
+	})
+	if r.code != 4 {
+		t.Errorf("exit %d, want 4\n%s", r.code, r)
+	}
+	if len(r.eventsNamed("start")) != 1 || len(r.eventsNamed("retry")) != 0 {
+		t.Errorf("a configuration error was retried\n%s", r)
+	}
+	if e := onlyEvent(t, r, "error"); e["stage"] != "export" {
+		t.Errorf("error event %v, want battles-export's", e)
+	}
+}
+
+// TestJobStopped: SIGTERM to the job reaches the running stage; the job
+// ends at once with 143, publishes nothing and alerts.
+func TestJobStopped(t *testing.T) {
+	needTools(t)
+	d := t.TempDir()
+	// A battles-export that hangs, as one waiting on a stuck database.
+	writeScript(t, filepath.Join(d, "battles-export"), "exec sleep 60\n")
+	hook := newWebhook(t, http.StatusOK)
+	dir := t.TempDir()
+	env := merge(baseEnv(t), map[string]string{
+		"PATH":              d + ":" + toolDir + ":/usr/bin:/bin",
+		"SNAPSHOT_DIR":      dir,
+		"ALERT_WEBHOOK_URL": hook.URL,
+		"CORRELATION_ID":    "e2e-stopped",
+	})
+	cmd := exec.Command("dash", "scripts/entrypoint.sh")
+	cmd.Dir = root
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the job did not stop on SIGTERM\n%s", stdout.String())
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the job took %v to stop", took)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("exit %d, want 143\n%s", code, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "stopped by SIGTERM") {
+		t.Errorf("no error event naming the signal\n%s", stdout.String())
+	}
+	if f := listFiles(t, dir); len(f) != 0 {
+		t.Errorf("files in the folder: %v", f)
+	}
+	expectOneAlert(t, hook, "e2e-stopped", "SIGTERM")
 }
