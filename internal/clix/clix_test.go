@@ -1,0 +1,57 @@
+package clix
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/urfave/cli/v2"
+)
+
+func runApp(t *testing.T, action cli.ActionFunc, getenv func(string) string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	app := &cli.App{Name: "tool", Action: action, Flags: []cli.Flag{&cli.IntFlag{Name: "n", Value: 1}}}
+	code := Run(context.Background(), app, append([]string{"tool"}, args...), nil, &stdout, &stderr, NewLogger("tool", &stderr, getenv))
+	return code, stdout.String(), stderr.String()
+}
+
+func noenv(string) string { return "" }
+
+func TestRunReportsOnceWithStatus(t *testing.T) {
+	code, out, errs := runApp(t, func(*cli.Context) error {
+		return exitcode.WithHint(exitcode.BadInput, errors.New("in:3: bad"), "fix line 3")
+	}, noenv)
+	if code != exitcode.BadInput || out != "" || errs != "tool: in:3: bad\ntool: hint: fix line 3\n" {
+		t.Errorf("status %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, _, errs = runApp(t, func(*cli.Context) error { return errors.New("boom") }, noenv)
+	if code != exitcode.Failure || errs != "tool: boom\n" {
+		t.Errorf("plain error: status %d, stderr %q", code, errs)
+	}
+	code, _, errs = runApp(t, func(*cli.Context) error { return nil }, noenv, "--nope")
+	if code != exitcode.Usage || !strings.Contains(errs, "flag provided but not defined: -nope") ||
+		!strings.Contains(errs, "tool: hint: run 'tool --help' for usage") {
+		t.Errorf("bad flag: status %d, stderr %q", code, errs)
+	}
+	code, _, errs = runApp(t, func(*cli.Context) error { return nil }, noenv)
+	if code != exitcode.OK || errs != "" {
+		t.Errorf("success: status %d, stderr %q", code, errs)
+	}
+}
+
+func TestJSONLogs(t *testing.T) {
+	getenv := func(k string) string {
+		return map[string]string{"LOG_FORMAT": "json", "CORRELATION_ID": "abc"}[k]
+	}
+	code, _, errs := runApp(t, func(c *cli.Context) error {
+		return exitcode.Errorf(exitcode.Transient, "lost")
+	}, getenv)
+	if code != exitcode.Transient || !strings.Contains(errs, `"msg":"lost"`) || !strings.Contains(errs, `"correlation_id":"abc"`) ||
+		!strings.Contains(errs, `"exit_status":5`) || strings.Count(errs, "\n") != 1 {
+		t.Errorf("status %d, stderr %q", code, errs)
+	}
+}
