@@ -79,6 +79,7 @@ func TestDockerfile(t *testing.T) {
 	var built, copiedBins []string
 	var froms, users, entrypoint []string
 	copiedEntrypoint := false
+	runtimeCurl := false // the failure webhook needs an HTTP client
 	for _, in := range ins {
 		switch in.op {
 		case "FROM":
@@ -88,6 +89,9 @@ func TestDockerfile(t *testing.T) {
 		case "ENTRYPOINT":
 			entrypoint = append(entrypoint, in.args)
 		case "RUN":
+			if len(froms) >= 2 && strings.Contains(in.args, "install") && strings.Contains(in.args, "curl") {
+				runtimeCurl = true
+			}
 			if strings.Contains(in.args, "go build") {
 				for _, m := range regexp.MustCompile(`\./cmd/([A-Za-z0-9_-]+)`).FindAllStringSubmatch(in.args, -1) {
 					built = append(built, m[1])
@@ -141,6 +145,9 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !slices.Equal(copiedBins, cmds) {
 		t.Errorf("the runtime stage copies the binaries %v, want %v", copiedBins, cmds)
+	}
+	if !runtimeCurl {
+		t.Error("the runtime stage does not install curl (the failure webhook needs it)")
 	}
 	if !copiedEntrypoint {
 		t.Error("scripts/entrypoint.sh is not copied into the image")
