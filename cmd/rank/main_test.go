@@ -12,42 +12,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bixarena/arena-snapshots/internal/scripttest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		tool: func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
-		// exits N rank ARGS... runs rank and succeeds when its exit status
-		// is N.
-		"exits": func() {
-			if len(os.Args) < 3 || os.Args[2] != tool {
-				fmt.Fprintln(os.Stderr, "usage: exits STATUS rank [ARGS...]")
-				os.Exit(2)
-			}
-			want, err := strconv.Atoi(os.Args[1])
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(2)
-			}
-			if got := run(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr); got != want {
-				fmt.Fprintf(os.Stderr, "exit status %d, want %d\n", got, want)
-				os.Exit(1)
-			}
-			os.Exit(0)
-		},
-		// longline N FILE writes a battle line padded to N bytes, then
-		// a newline, to FILE.
-		"longline": func() {
-			n, _ := strconv.Atoi(os.Args[1])
-			head := `{"model_a":"a","model_b":"b","winner":"tie","pad":"`
-			line := head + strings.Repeat("x", n-len(head)-2) + `"}` + "\n"
-			if err := os.WriteFile(os.Args[2], []byte(line), 0o644); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
-			}
-		},
-	})
+	cmds := scripttest.Commands(tool, run)
+	// longline N FILE writes a battle line padded to N bytes, then
+	// a newline, to FILE.
+	cmds["longline"] = func() {
+		n, _ := strconv.Atoi(os.Args[1])
+		head := `{"model_a":"a","model_b":"b","winner":"tie","pad":"`
+		line := head + strings.Repeat("x", n-len(head)-2) + `"}` + "\n"
+		if err := os.WriteFile(os.Args[2], []byte(line), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	testscript.Main(m, cmds)
 }
 
 // TestScripts runs the command-line scripts of testdata/script; $FIXTURES

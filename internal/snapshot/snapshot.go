@@ -73,20 +73,15 @@ type Document struct {
 	Entries     []Entry                `json:"entries"`
 }
 
-// Entry is one model's line of a document. Name, organization, license
-// and link are there when the database is at hand.
+// Entry is one model's line of a document: the record's entry and, when
+// the database is at hand, the model's name, organization, license and
+// link.
 type Entry struct {
-	Rank         int      `json:"rank"`
-	Model        string   `json:"model"`
-	Score        float64  `json:"score"`
-	CILower      float64  `json:"ci_lower"`
-	CIUpper      float64  `json:"ci_upper"`
-	Votes        int64    `json:"votes"`
-	Flags        []string `json:"flags,omitempty"`
-	Name         string   `json:"name,omitempty"`
-	Organization string   `json:"organization,omitempty"`
-	License      string   `json:"license,omitempty"`
-	Link         string   `json:"link,omitempty"`
+	leaderboard.Entry
+	Name         string `json:"name,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	License      string `json:"license,omitempty"`
+	Link         string `json:"link,omitempty"`
 }
 
 // Label is the name a chart shows for the entry: the model's name when
@@ -121,8 +116,8 @@ func Build(rec *leaderboard.Record, m Meta) *Document {
 		Entries:     make([]Entry, len(rec.Entries)),
 	}
 	for i, e := range rec.Entries {
-		de := Entry{Rank: e.Rank, Model: e.Model, Score: Round6(e.Score), CILower: Round6(e.CILower),
-			CIUpper: Round6(e.CIUpper), Votes: e.Votes, Flags: e.Flags}
+		e.Score, e.CILower, e.CIUpper = Round6(e.Score), Round6(e.CILower), Round6(e.CIUpper)
+		de := Entry{Entry: e}
 		if md, ok := m.Models[e.Model]; ok {
 			de.Name, de.Organization, de.License, de.Link = md.Name, md.Organization, md.License, md.Link
 		}
