@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Chart draws a document as an SVG image: one row per model, best on top,
@@ -57,12 +58,21 @@ func Chart(d *Document) ([]byte, error) {
 	if height < 3*vg.Inch {
 		height = 3 * vg.Inch
 	}
-	wt, err := p.WriterTo(9*vg.Inch, height, "svg")
-	if err != nil {
-		return nil, fmt.Errorf("chart of %s: %v", d.Leaderboard, err)
+	// Keep the whiskers off the frame.
+	lo, hi := d.Entries[0].CILower, d.Entries[0].CIUpper
+	for _, e := range d.Entries {
+		lo, hi = min(lo, e.CILower, e.Score), max(hi, e.CIUpper, e.Score)
 	}
+	pad := max((hi-lo)*0.04, 1)
+	p.X.Min, p.X.Max = lo-pad, hi+pad
+
+	// Text is laid out with the metrics of the plot's own fonts, but a
+	// viewer draws it with whatever serif font it has, often a wider one:
+	// leave room on the left for the names and at the top for the title.
+	c := vgsvg.New(9*vg.Inch, height)
+	p.Draw(draw.Crop(draw.New(c), vg.Inch*0.6, -vg.Points(12), vg.Points(2), -vg.Points(10)))
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
+	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("chart of %s: %v", d.Leaderboard, err)
 	}
 	return buf.Bytes(), nil
