@@ -151,19 +151,7 @@ func demoDB(t *testing.T) string {
 	}
 	name := "arena_e2e_" + pgtest.RandomSuffix()
 	pgtest.Exec(t, admin, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl.name))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
+	pgtest.DropAtCleanup(t, admin, name)
 	return withDatabase(admin, name)
 }
 

@@ -51,40 +51,8 @@ func (s *scanner) scanLine(b []byte, l *line) error {
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return errors.New("invalid JSON: a battle line must be a JSON object")
 	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-	} else {
-		for {
-			s.ws()
-			key, err := s.str()
-			if err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return errSyntax
-			}
-			s.i++
-			s.ws()
-			if err := s.field(key, l); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return errSyntax
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == '}' {
-				s.i++
-				break
-			}
-			return errSyntax
-		}
+	if err := s.members(func(key []byte) error { return s.field(key, l) }); err != nil {
+		return err
 	}
 	s.ws()
 	if s.i != len(s.b) {
@@ -149,40 +117,15 @@ func (s *scanner) field(key []byte, l *line) error {
 	case "categories":
 		l.categories, l.categoriesBad = l.categories[:0], false
 		if s.i < len(s.b) && s.b[s.i] == '[' {
-			s.i++
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ']' {
-				s.i++
-				return nil
-			}
-			for {
-				s.ws()
+			return s.elements(func() error {
 				if s.i < len(s.b) && s.b[s.i] == '"' {
 					v, err := s.str()
-					if err != nil {
-						return err
-					}
 					l.categories = append(l.categories, v)
-				} else {
-					if err := s.skip(1); err != nil {
-						return err
-					}
-					l.categoriesBad = true
+					return err
 				}
-				s.ws()
-				if s.i >= len(s.b) {
-					return errSyntax
-				}
-				if s.b[s.i] == ',' {
-					s.i++
-					continue
-				}
-				if s.b[s.i] == ']' {
-					s.i++
-					return nil
-				}
-				return errSyntax
-			}
+				l.categoriesBad = true
+				return s.skip(1)
+			})
 		}
 		start := s.i
 		if err := s.skip(0); err != nil {
@@ -212,66 +155,9 @@ func (s *scanner) skip(depth int) error {
 		_, err := s.str()
 		return err
 	case c == '{':
-		s.i++
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return nil
-		}
-		for {
-			s.ws()
-			if _, err := s.str(); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return errSyntax
-			}
-			s.i++
-			s.ws()
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return errSyntax
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == '}' {
-				s.i++
-				return nil
-			}
-			return errSyntax
-		}
+		return s.members(func([]byte) error { return s.skip(depth + 1) })
 	case c == '[':
-		s.i++
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return nil
-		}
-		for {
-			s.ws()
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return errSyntax
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == ']' {
-				s.i++
-				return nil
-			}
-			return errSyntax
-		}
+		return s.elements(func() error { return s.skip(depth + 1) })
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':
@@ -282,6 +168,74 @@ func (s *scanner) skip(depth int) error {
 		return s.number()
 	}
 	return errSyntax
+}
+
+// members reads an object, s.i at its '{', calling value for each member
+// with the reader at the member's value, which value must consume.
+func (s *scanner) members(value func(key []byte) error) error {
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		s.ws()
+		key, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return errSyntax
+		}
+		s.i++
+		s.ws()
+		if err := value(key); err != nil {
+			return err
+		}
+		if done, err := s.next('}'); done || err != nil {
+			return err
+		}
+	}
+}
+
+// elements reads an array, s.i at its '[', calling value at each element,
+// which value must consume.
+func (s *scanner) elements(value func() error) error {
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		s.ws()
+		if err := value(); err != nil {
+			return err
+		}
+		if done, err := s.next(']'); done || err != nil {
+			return err
+		}
+	}
+}
+
+// next reads the ',' between members or elements, or the closing byte,
+// reporting whether it was the closing one.
+func (s *scanner) next(closing byte) (bool, error) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, errSyntax
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return false, nil
+	case closing:
+		s.i++
+		return true, nil
+	}
+	return false, errSyntax
 }
 
 func (s *scanner) literal(w string) error {

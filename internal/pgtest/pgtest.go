@@ -61,6 +61,21 @@ func NewDB(t testing.TB, extra ...string) string {
 	admin := AdminURL(t)
 	name := "arena_test_" + RandomSuffix()
 	Exec(t, admin, "CREATE DATABASE "+name)
+	DropAtCleanup(t, admin, name)
+	dbURL := WithDatabase(t, admin, name)
+	for _, f := range append([]string{"testdata/schema.sql"}, extra...) {
+		sql, err := os.ReadFile(RepoFile(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		Exec(t, dbURL, string(sql))
+	}
+	return dbURL
+}
+
+// DropAtCleanup drops the database name, through the server at admin,
+// when t ends, whoever is still connected to it.
+func DropAtCleanup(t testing.TB, admin, name string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -74,15 +89,6 @@ func NewDB(t testing.TB, extra ...string) string {
 			t.Errorf("drop scratch database %s: %v", name, err)
 		}
 	})
-	dbURL := WithDatabase(t, admin, name)
-	for _, f := range append([]string{"testdata/schema.sql"}, extra...) {
-		sql, err := os.ReadFile(RepoFile(t, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		Exec(t, dbURL, string(sql))
-	}
-	return dbURL
 }
 
 // WithDatabase returns base with its database replaced by name.
