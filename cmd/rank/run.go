@@ -191,7 +191,7 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return 0, 0, nil, exitcode.WithHint(exitcode.BadInput, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)), "")
+			return 0, 0, nil, exitcode.New(exitcode.Usage, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)))
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
