@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bixarena/arena-snapshots/internal/synth"
+	"github.com/creack/pty"
+)
+
+// On a terminal, rank shows its progress on stderr; the output on stdout
+// is the same as without one.
+func TestProgressOnTerminal(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "battles.ndjson")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Write(f, synth.Options{Battles: 300_000, Models: 20, Categories: 3, Ties: 0.1, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	args := []string{tool, "--bootstrap", "300", in}
+
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	defer ptmx.Close()
+	screen := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(ptmx) // ends when tty closes
+		screen <- string(b)
+	}()
+	var onTerminal bytes.Buffer
+	code := run(context.Background(), args, nil, &onTerminal, tty)
+	tty.Close()
+	shown := <-screen
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, shown)
+	}
+	if !strings.Contains(shown, "bootstrap") || !strings.Contains(shown, "rounds") {
+		t.Errorf("no progress on the terminal; it showed %q", shown)
+	}
+
+	var plain, stderr bytes.Buffer
+	if code := run(context.Background(), args, nil, &plain, &stderr); code != 0 || stderr.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !bytes.Equal(plain.Bytes(), onTerminal.Bytes()) {
+		t.Error("stdout differs with a terminal on stderr")
+	}
+}
