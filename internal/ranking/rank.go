@@ -131,23 +131,31 @@ func (a *Aggregator) Rounds(o Options) int {
 	n := 0
 	for _, slug := range a.Leaderboards() {
 		b := a.boards[slug]
-		if a.only != "" {
-			if len(b.cells) > 0 {
-				n += o.Bootstrap
-			}
-			continue
-		}
 		var battles int64
 		models := map[int32]bool{}
 		for k, c := range b.cells {
 			battles += c
 			models[k.a], models[k.b] = true, true
 		}
-		if battles >= int64(o.MinBattles) && len(models) >= o.MinModels && len(models) > 0 {
+		if a.skipBeforeFit(battles, len(models), o) == "" {
 			n += o.Bootstrap
 		}
 	}
 	return n
+}
+
+// skipBeforeFit returns why a leaderboard of that many battles and models
+// is skipped without fitting, or "" (DESIGN §4).
+func (a *Aggregator) skipBeforeFit(battles int64, models int, o Options) string {
+	switch {
+	case a.only == "" && battles < int64(o.MinBattles):
+		return leaderboard.ReasonInsufficientBattles
+	case a.only == "" && models < o.MinModels:
+		return leaderboard.ReasonInsufficientModels
+	case models == 0:
+		return leaderboard.ReasonNoEntries
+	}
+	return ""
 }
 
 func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
@@ -173,16 +181,9 @@ func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
 		rec.Params.MinBattles = 0
 		rec.Params.MinModels = SingleMinModels
 		minEntries = SingleMinModels
-	} else {
-		switch {
-		case d.battles < int64(o.MinBattles):
-			return skip(rec, leaderboard.ReasonInsufficientBattles)
-		case len(d.models) < o.MinModels:
-			return skip(rec, leaderboard.ReasonInsufficientModels)
-		}
 	}
-	if len(d.models) == 0 {
-		return skip(rec, leaderboard.ReasonNoEntries)
+	if reason := a.skipBeforeFit(d.battles, len(d.models), o); reason != "" {
+		return skip(rec, reason)
 	}
 
 	fit := bt.Fit(d.problem, bt.Options{})
