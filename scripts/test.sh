@@ -38,7 +38,7 @@ fi
 
 say "go vet"
 go vet ./...
-unformatted=$(gofmt -l cmd internal 2>/dev/null || true)
+unformatted=$(gofmt -l cmd internal e2e 2>/dev/null || true)
 if [ -n "$unformatted" ]; then say "not gofmt-formatted: $unformatted"; exit 1; fi
 
 say "go test"
