@@ -67,9 +67,6 @@ func TestDemo(t *testing.T) {
 // ranks the shipped fixture.
 func TestDemoOffline(t *testing.T) {
 	needTools(t)
-	if _, err := os.Stat(filepath.Join(root, "testdata/battles.ndjson")); err != nil {
-		t.Skip("no testdata/battles.ndjson fixture yet")
-	}
 	work := t.TempDir()
 	r := runShell(t, "bash", map[string]string{
 		"DATABASE_URL": "postgres://postgres@127.0.0.1:" + closedPort(t) + "/postgres?sslmode=disable",
