@@ -10,26 +10,49 @@ import (
 // generation of binomial random variates", 1993), which costs O(1) draws
 // whatever n is.
 func binomial(rng *rand.Rand, n int64, p float64) int64 {
-	if n <= 0 || p <= 0 {
-		return 0
-	}
-	if p >= 1 {
-		return n
-	}
-	if p > 0.5 {
-		return n - binomial(rng, n, 1-p)
-	}
-	if float64(n)*p < 10 {
-		return binomialInversion(rng, n, p)
-	}
-	return binomialBTRS(rng, n, p)
+	b := newBinom(p)
+	return b.draw(rng, n)
 }
 
-func binomialInversion(rng *rand.Rand, n int64, p float64) int64 {
-	q := 1 - p
-	s := p / q
-	a := float64(n+1) * s
-	r0 := math.Exp(float64(n) * math.Log1p(-p)) // q^n
+// binom holds what draws from Binomial(·, p) share whatever n is: a
+// bootstrap draws every cell's count with the same p in every round.
+type binom struct {
+	p    float64 // min(p, 1−p)
+	s    float64 // p/(1−p)
+	lq   float64 // log(1−p)
+	flip bool    // the draw counts the failures of the original p
+	none bool    // p ≤ 0, or (flipped) p ≥ 1
+}
+
+func newBinom(p float64) binom {
+	b := binom{p: p}
+	if p > 0.5 {
+		b.p, b.flip = 1-p, true
+	}
+	b.none = b.p <= 0
+	b.s = b.p / (1 - b.p)
+	b.lq = math.Log1p(-b.p)
+	return b
+}
+
+func (b *binom) draw(rng *rand.Rand, n int64) int64 {
+	var x int64
+	switch {
+	case n <= 0 || b.none:
+	case float64(n)*b.p < 10:
+		x = b.inversion(rng, n)
+	default:
+		x = b.btrs(rng, n)
+	}
+	if b.flip {
+		return n - x
+	}
+	return x
+}
+
+func (b *binom) inversion(rng *rand.Rand, n int64) int64 {
+	a := float64(n+1) * b.s
+	r0 := math.Exp(float64(n) * b.lq) // q^n
 	for {
 		r := r0
 		u := rng.Float64()
@@ -40,7 +63,7 @@ func binomialInversion(rng *rand.Rand, n int64, p float64) int64 {
 			if x > n {
 				break
 			}
-			r *= a/float64(x) - s
+			r *= a/float64(x) - b.s
 		}
 		if x <= n {
 			return x
@@ -48,16 +71,17 @@ func binomialInversion(rng *rand.Rand, n int64, p float64) int64 {
 	}
 }
 
-// binomialBTRS needs n·p ≥ 10 and p ≤ ½. Most draws end at the squeeze;
-// the exact test, with its log-factorials, is computed only when needed.
-func binomialBTRS(rng *rand.Rand, n int64, p float64) int64 {
+// btrs needs n·p ≥ 10 and p ≤ ½. Most draws end at the squeeze; the exact
+// test, with its log-factorials, is computed only when needed.
+func (bn *binom) btrs(rng *rand.Rand, n int64) int64 {
+	p, r := bn.p, bn.s
 	nf := float64(n)
 	spq := math.Sqrt(nf * p * (1 - p))
 	b := 1.15 + 2.53*spq
 	a := -0.0873 + 0.0248*b + 0.01*p
 	c := nf*p + 0.5
 	vr := 0.92 - 4.2/b
-	var alpha, r, m, h float64
+	var alpha, m, h float64
 	for {
 		u := rng.Float64() - 0.5
 		v := rng.Float64()
@@ -71,7 +95,6 @@ func binomialBTRS(rng *rand.Rand, n int64, p float64) int64 {
 		}
 		if alpha == 0 {
 			alpha = (2.83 + 5.1/b) * spq
-			r = p / (1 - p)
 			m = math.Floor((nf + 1) * p)
 			h = (m+0.5)*math.Log((m+1)/(r*(nf-m+1))) + stirlingTail(m) + stirlingTail(nf-m)
 		}
@@ -84,7 +107,7 @@ func binomialBTRS(rng *rand.Rand, n int64, p float64) int64 {
 }
 
 // logRatio returns log(f(k)/f(m)) for Binomial(n, p), r = p/(1−p), h the
-// part that depends on m only (see binomialBTRS).
+// part that depends on m only (see binom.btrs).
 func logRatio(n, r, m, h, k float64) float64 {
 	return h + (n+1)*math.Log((n-m+1)/(n-k+1)) + (k+0.5)*math.Log(r*(n-k+1)/(k+1)) -
 		stirlingTail(k) - stirlingTail(n-k)

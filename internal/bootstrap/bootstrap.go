@@ -56,6 +56,7 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 	for _, c := range cells {
 		total += c.Count
 	}
+	draws := newPlan(cells)
 	threads := o.Threads
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
@@ -82,7 +83,7 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 					return
 				}
 				rng := rand.New(rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15))
-				resample(rng, cells, total, q.Pairs)
+				resample(rng, draws, total, q.Pairs)
 				var fit bt.Result
 				if chord != nil {
 					fit = chord.Refit(q, start, 1e-7, work)
@@ -105,26 +106,49 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 	return res
 }
 
+// plan is how a round draws each cell's count: cell k gets
+// Binomial(left, Count_k/mass_k) of the battles left, mass_k being the
+// battles of cells k and after; the probabilities are the same every round.
+type plan struct {
+	Cell
+	b   binom
+	all bool // the last cell: it takes what is left
+}
+
+func newPlan(cells []Cell) []plan {
+	var mass int64
+	for _, c := range cells {
+		mass += c.Count
+	}
+	out := make([]plan, len(cells))
+	for i, c := range cells {
+		out[i] = plan{Cell: c, all: c.Count >= mass}
+		if !out[i].all {
+			out[i].b = newBinom(float64(c.Count) / float64(mass))
+		}
+		mass -= c.Count
+	}
+	return out
+}
+
 // resample draws the cell counts of one round from Multinomial(total,
 // count/total), by successive conditional binomials, and sums them into
 // the pairs' N and W.
-func resample(rng *rand.Rand, cells []Cell, total int64, pairs []bt.Pair) {
+func resample(rng *rand.Rand, cells []plan, total int64, pairs []bt.Pair) {
 	for i := range pairs {
 		pairs[i].N, pairs[i].W = 0, 0
 	}
-	left, mass := total, total
-	for _, c := range cells {
+	left := total
+	for i := range cells {
+		c := &cells[i]
 		if left == 0 {
 			break
 		}
-		var x int64
-		if c.Count >= mass {
-			x = left
-		} else {
-			x = binomial(rng, left, float64(c.Count)/float64(mass))
+		x := left
+		if !c.all {
+			x = c.b.draw(rng, left)
 		}
 		left -= x
-		mass -= c.Count
 		if x > 0 {
 			pairs[c.Pair].N += float64(x)
 			pairs[c.Pair].W += float64(x) * c.Y

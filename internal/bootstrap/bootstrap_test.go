@@ -85,7 +85,7 @@ func TestResampleKeepsTotal(t *testing.T) {
 	pairs := make([]bt.Pair, 3)
 	var meanN [3]float64
 	for range 2000 {
-		resample(rng, cells, 193_807, pairs)
+		resample(rng, newPlan(cells), 193_807, pairs)
 		if s := pairs[0].N + pairs[1].N + pairs[2].N; s != 193_807 {
 			t.Fatalf("resampled %v battles, want 193807", s)
 		}
