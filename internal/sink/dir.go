@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 )
@@ -74,6 +75,34 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, bool, error) {
 		return nil, false, classifyFS(err)
 	}
 	return b, true, nil
+}
+
+// Update implements Objects: it holds an exclusive lock on a hidden lock
+// file next to key (flock, released by the kernel if the process dies)
+// while it reads, updates and replaces the file.
+func (d *Dir) Update(ctx context.Context, key string, m Meta, update func([]byte) ([]byte, error)) error {
+	dst := d.path(key)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return classifyFS(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return classifyFS(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return classifyFS(err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	old, _, err := d.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	body, err := update(old)
+	if err != nil {
+		return err
+	}
+	return d.Put(ctx, key, body, m)
 }
 
 // writeTemp writes body to a synced temporary file next to dst.

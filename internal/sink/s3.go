@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -83,7 +85,9 @@ func (s *S3) key(k string) string {
 	return s.prefix + "/" + k
 }
 
-func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, ifNoneMatch bool) error {
+// put stores body under key; with cond "*" only when nothing is there
+// (If-None-Match), with an ETag only when that version is there (If-Match).
+func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, cond string) error {
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.key(key)),
@@ -92,8 +96,12 @@ func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, ifNoneMat
 		ContentType:   aws.String(m.ContentType),
 		CacheControl:  aws.String(m.CacheControl),
 	}
-	if ifNoneMatch {
+	switch cond {
+	case "":
+	case "*":
 		in.IfNoneMatch = aws.String("*")
+	default:
+		in.IfMatch = aws.String(cond)
 	}
 	_, err := s.api.PutObject(ctx, in)
 	return err
@@ -101,7 +109,7 @@ func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, ifNoneMat
 
 // Create implements Objects.
 func (s *S3) Create(ctx context.Context, key string, body []byte, m Meta) (bool, error) {
-	err := s.put(ctx, key, body, m, true)
+	err := s.put(ctx, key, body, m, "*")
 	if err != nil && httpStatus(err) == 412 {
 		return false, nil
 	}
@@ -113,28 +121,68 @@ func (s *S3) Create(ctx context.Context, key string, body []byte, m Meta) (bool,
 
 // Put implements Objects.
 func (s *S3) Put(ctx context.Context, key string, body []byte, m Meta) error {
-	return classifyS3(s.put(ctx, key, body, m, false))
+	return classifyS3(s.put(ctx, key, body, m, ""))
 }
 
 // Get implements Objects.
 func (s *S3) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	b, _, found, err := s.get(ctx, key)
+	return b, found, err
+}
+
+// updateAttempts bounds the optimistic retries of Update.
+const updateAttempts = 20
+
+// Update implements Objects with conditional puts: the new content is
+// stored only if the version read is still there (If-Match its ETag, or
+// If-None-Match when there was none); else it reads and tries again.
+func (s *S3) Update(ctx context.Context, key string, m Meta, update func([]byte) ([]byte, error)) error {
+	for attempt := 1; ; attempt++ {
+		old, etag, found, err := s.get(ctx, key)
+		if err != nil {
+			return err
+		}
+		body, err := update(old)
+		if err != nil {
+			return err
+		}
+		cond := "*"
+		if found {
+			cond = etag
+		}
+		err = s.put(ctx, key, body, m, cond)
+		if st := httpStatus(err); (st == 412 || st == 409) && attempt < updateAttempts {
+			// Another writer came first: back off a little, differently
+			// for each writer, and merge into its version.
+			select {
+			case <-ctx.Done():
+				return exitcode.New(exitcode.Transient, ctx.Err())
+			case <-time.After(time.Duration(attempt*(5+rand.IntN(20))) * time.Millisecond):
+			}
+			continue
+		}
+		return classifyS3(err)
+	}
+}
+
+func (s *S3) get(ctx context.Context, key string) ([]byte, string, bool, error) {
 	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(key))})
 	if err != nil {
 		var ae smithy.APIError
 		if httpStatus(err) == 404 && errors.As(err, &ae) && ae.ErrorCode() != "NoSuchBucket" {
-			return nil, false, nil
+			return nil, "", false, nil
 		}
-		return nil, false, classifyS3(err)
+		return nil, "", false, classifyS3(err)
 	}
 	defer out.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Body, MaxGetBytes+1))
 	if err != nil {
-		return nil, false, classifyS3(err)
+		return nil, "", false, classifyS3(err)
 	}
 	if len(b) > MaxGetBytes {
-		return nil, false, exitcode.Errorf(exitcode.Failure, "%s is larger than %d bytes", key, MaxGetBytes)
+		return nil, "", false, exitcode.Errorf(exitcode.Failure, "%s is larger than %d bytes", key, MaxGetBytes)
 	}
-	return b, true, nil
+	return b, aws.ToString(out.ETag), true, nil
 }
 
 func httpStatus(err error) int {

@@ -15,6 +15,7 @@ package sink
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,6 +55,12 @@ type Objects interface {
 	Put(ctx context.Context, key string, body []byte, m Meta) error
 	// Get returns what is stored under key; found is false when nothing is.
 	Get(ctx context.Context, key string) (body []byte, found bool, err error)
+	// Update replaces what is stored under key with update(old) (old is
+	// nil when nothing is there), atomically with respect to the other
+	// Updates of key, in this process or another: two updates at once
+	// both take effect, one after the other. update may run more than
+	// once; an error from it is returned as it is.
+	Update(ctx context.Context, key string, m Meta, update func(old []byte) ([]byte, error)) error
 	// String names the place for messages and summaries: "s3://bucket/prefix", "dir:PATH".
 	String() string
 }
@@ -113,19 +120,19 @@ func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []
 }
 
 // WriteIndex merges lines into index.json: the stored index keeps the
-// leaderboards this run did not publish. Two runs writing the index at
-// the same moment may lose one's lines; the next run restores them.
+// leaderboards this run did not publish, and runs writing it at the same
+// moment do not lose each other's lines.
 func (s *Sink) WriteIndex(ctx context.Context, lines []snapshot.IndexEntry, now time.Time) error {
-	old, _, err := s.objs.Get(ctx, "index.json")
-	if err != nil {
-		return fmt.Errorf("%s: read index.json: %w", s.objs, err)
-	}
-	b, err := snapshot.MergeIndex(old, lines, now)
-	if err != nil {
-		return exitcode.New(exitcode.BadInput, fmt.Errorf("%s: index.json: %w", s.objs, err))
-	}
-	if err := s.objs.Put(ctx, "index.json", b, Meta{ContentType: TypeJSON, CacheControl: CacheLatest}); err != nil {
+	err := s.objs.Update(ctx, "index.json", Meta{ContentType: TypeJSON, CacheControl: CacheLatest}, func(old []byte) ([]byte, error) {
+		b, err := snapshot.MergeIndex(old, lines, now)
+		if err != nil {
+			return nil, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: index.json: %w", s.objs, err))
+		}
+		return b, nil
+	})
+	var ee *exitcode.Error
+	if err != nil && !(errors.As(err, &ee) && ee.Code == exitcode.BadInput) {
 		return fmt.Errorf("%s: write index.json: %w", s.objs, err)
 	}
-	return nil
+	return err
 }

@@ -3,9 +3,11 @@ package sink
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,4 +212,59 @@ func TestS3Errors(t *testing.T) {
 	if _, found, err := NewS3(srv.Client(), srv.Bucket, "").Get(ctx, "absent"); found || err != nil {
 		t.Errorf("absent key: %v %v", found, err)
 	}
+}
+
+// Writers of the index at the same moment keep every one's line: none is
+// lost to another's read-merge-write.
+func concurrentIndexWriters(t *testing.T, objs Objects) {
+	const writers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			line := snapshot.IndexEntry{Leaderboard: fmt.Sprintf("board-%d", i), Identifier: "snapshot_1"}
+			errs <- New(objs).WriteIndex(context.Background(), []snapshot.IndexEntry{line}, t0)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _, err := objs.Get(context.Background(), "index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx snapshot.Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Leaderboards) != writers {
+		t.Errorf("index holds %d leaderboards, want %d: %s", len(idx.Leaderboards), writers, b)
+	}
+}
+
+func TestIndexConcurrentWritersDir(t *testing.T) {
+	dir, err := NewDir(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	concurrentIndexWriters(t, dir)
+}
+
+func TestIndexConcurrentWritersS3(t *testing.T) {
+	srv := s3test.Start(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	client, err := NewS3Client(context.Background(), "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	concurrentIndexWriters(t, NewS3(client, srv.Bucket, "concurrent"))
 }
