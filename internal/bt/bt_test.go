@@ -237,3 +237,62 @@ func TestChordMatchesNewton(t *testing.T) {
 		}
 	}
 }
+
+// mmFit is an independent reference: Zermelo's fixed point for the
+// Bradley-Terry strengths (Hunter's MM algorithm), π_i ← W_i / Σ_j
+// n_ij/(π_i+π_j), iterated to a fixed point and mapped to mean-0 log10
+// ratings.
+func mmFit(p Problem) []float64 {
+	n := p.Models
+	pi := make([]float64, n)
+	for i := range pi {
+		pi[i] = 1
+	}
+	wins := make([]float64, n)
+	for _, q := range p.Pairs {
+		wins[q.I] += q.W
+		wins[q.J] += q.N - q.W
+	}
+	for range 200000 {
+		den := make([]float64, n)
+		for _, q := range p.Pairs {
+			d := q.N / (pi[q.I] + pi[q.J])
+			den[q.I] += d
+			den[q.J] += d
+		}
+		change := 0.0
+		for i := range pi {
+			next := wins[i] / den[i]
+			change = max(change, math.Abs(math.Log(next/pi[i])))
+			pi[i] = next
+		}
+		if change < 1e-14 {
+			break
+		}
+	}
+	r := make([]float64, n)
+	for i := range r {
+		r[i] = math.Log10(pi[i])
+	}
+	centre(r)
+	return r
+}
+
+// Newton's result agrees with the MM fixed point, an algorithm that shares
+// nothing with it but the likelihood.
+func TestFitAgreesWithMM(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 21))
+	for _, tc := range []struct{ models, battles int }{{5, 500}, {12, 5000}, {30, 100000}} {
+		p := simulate(rng, tc.models, tc.battles)
+		if !WellPosed(p) {
+			t.Fatalf("%d models: simulated data is ill posed", tc.models)
+		}
+		got := Fit(p, Options{}).Ratings
+		want := mmFit(p)
+		for i := range got {
+			if d := math.Abs(400 * (got[i] - want[i])); d > 1e-6 {
+				t.Errorf("%d models: model %d differs by %g points", tc.models, i, d)
+			}
+		}
+	}
+}
