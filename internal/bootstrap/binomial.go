@@ -118,8 +118,10 @@ func stirlingTail(k float64) float64 {
 	if k <= 9 {
 		return stirlingTable[int(k)]
 	}
-	kp1sq := (k + 1) * (k + 1)
-	return (1.0/12 - (1.0/360-1.0/1260/kp1sq)/kp1sq) / (k + 1)
+	// 1/(12·k1) − 1/(360·k1³) + 1/(1260·k1⁵), k1 = k+1, with one division.
+	inv := 1 / (k + 1)
+	inv2 := inv * inv
+	return (1.0/12 - (1.0/360-inv2/1260)*inv2) * inv
 }
 
 var stirlingTable = [10]float64{
