@@ -3,12 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
-	"github.com/creack/pty"
+	"github.com/bixarena/arena-snapshots/internal/scripttest"
 )
 
 // On a terminal, battles-export shows rows and rows per second on stderr;
@@ -16,20 +15,7 @@ import (
 func TestProgressOnTerminal(t *testing.T) {
 	url := pgtest.NewDB(t, "testdata/demo.sql")
 	args := []string{tool, "--database-url", url}
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
-	}
-	defer ptmx.Close()
-	screen := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(ptmx)
-		screen <- string(b)
-	}()
-	var onTerminal bytes.Buffer
-	code := run(context.Background(), args, nil, &onTerminal, tty)
-	tty.Close()
-	shown := <-screen
+	code, onTerminal, shown := scripttest.OnTerminal(t, run, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, shown)
 	}
@@ -41,8 +27,8 @@ func TestProgressOnTerminal(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 	// The header's export time may differ; the battles may not.
-	cut := func(b []byte) string { return string(b[bytes.IndexByte(b, '\n'):]) }
-	if cut(plain.Bytes()) != cut(onTerminal.Bytes()) {
+	cut := func(s string) string { return s[strings.IndexByte(s, '\n'):] }
+	if cut(plain.String()) != cut(onTerminal) {
 		t.Error("stdout differs with a terminal on stderr")
 	}
 }

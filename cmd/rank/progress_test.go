@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bixarena/arena-snapshots/internal/scripttest"
 	"github.com/bixarena/arena-snapshots/internal/synth"
-	"github.com/creack/pty"
 )
 
 // On a terminal, rank shows its progress on stderr; the output on stdout
@@ -27,20 +26,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	f.Close()
 	args := []string{tool, "--bootstrap", "300", in}
 
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
-	}
-	defer ptmx.Close()
-	screen := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(ptmx) // ends when tty closes
-		screen <- string(b)
-	}()
-	var onTerminal bytes.Buffer
-	code := run(context.Background(), args, nil, &onTerminal, tty)
-	tty.Close()
-	shown := <-screen
+	code, onTerminal, shown := scripttest.OnTerminal(t, run, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, shown)
 	}
@@ -52,7 +38,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	if code := run(context.Background(), args, nil, &plain, &stderr); code != 0 || stderr.Len() != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
-	if !bytes.Equal(plain.Bytes(), onTerminal.Bytes()) {
+	if plain.String() != onTerminal {
 		t.Error("stdout differs with a terminal on stderr")
 	}
 }

@@ -1,13 +1,18 @@
-// Package scripttest holds what the tools' testscript tests share: the
-// script commands that run a tool in the test binary.
+// Package scripttest holds what the tools' command-line tests share: the
+// script commands that run a tool in the test binary, and a run with a
+// terminal on stderr.
 package scripttest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"testing"
+
+	"github.com/creack/pty"
 )
 
 // Run is a tool's testable entry point.
@@ -37,4 +42,25 @@ func Commands(tool string, run Run) map[string]func() {
 			os.Exit(0)
 		},
 	}
+}
+
+// OnTerminal runs the tool with a pseudo-terminal as its stderr and
+// returns its exit status, its stdout and what the terminal showed. It
+// skips t where no pseudo-terminal can be had.
+func OnTerminal(t testing.TB, run Run, args ...string) (code int, stdout, screen string) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	defer ptmx.Close()
+	shown := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(ptmx) // ends when the terminal's last end closes
+		shown <- string(b)
+	}()
+	var out bytes.Buffer
+	code = run(context.Background(), args, nil, &out, tty)
+	tty.Close()
+	return code, out.String(), <-shown
 }

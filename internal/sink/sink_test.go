@@ -142,17 +142,24 @@ func s3Reader(t *testing.T, srv *s3test.Server, prefix string) func(string) stri
 	}
 }
 
-func TestS3(t *testing.T) {
+// s3Client starts a private S3 server and returns a client configured, as
+// in production, from the environment alone: the endpoint comes from
+// AWS_ENDPOINT_URL_S3, read by the SDK itself.
+func s3Client(t *testing.T) (*s3test.Server, *s3.Client) {
 	srv := s3test.Start(t)
 	for _, kv := range srv.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	// The endpoint comes from AWS_ENDPOINT_URL_S3, read by the SDK itself.
 	client, err := NewS3Client(context.Background(), "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, client
+}
+
+func TestS3(t *testing.T) {
+	srv, client := s3Client(t)
 	objs := NewS3(client, srv.Bucket, "/arena/v1/")
 	if objs.String() != "s3://arena/arena/v1" {
 		t.Errorf("String() = %q", objs)
@@ -257,14 +264,6 @@ func TestIndexConcurrentWritersDir(t *testing.T) {
 }
 
 func TestIndexConcurrentWritersS3(t *testing.T) {
-	srv := s3test.Start(t)
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	client, err := NewS3Client(context.Background(), "", true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, client := s3Client(t)
 	concurrentIndexWriters(t, NewS3(client, srv.Bucket, "concurrent"))
 }
