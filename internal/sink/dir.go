@@ -77,15 +77,16 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	return b, true, nil
 }
 
-// Update implements Objects: it holds an exclusive lock on a hidden lock
-// file next to key (flock, released by the kernel if the process dies)
-// while it reads, updates and replaces the file.
+// Update implements Objects: it holds an exclusive lock (flock, released
+// by the kernel if the process dies) on the folder that holds key while it
+// reads, updates and replaces the file. The lock is on the folder itself,
+// so that nothing but the published files is left in it.
 func (d *Dir) Update(ctx context.Context, key string, m Meta, update func([]byte) ([]byte, error)) error {
 	dst := d.path(key)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return classifyFS(err)
 	}
-	lock, err := os.OpenFile(filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	lock, err := os.Open(filepath.Dir(dst))
 	if err != nil {
 		return classifyFS(err)
 	}

@@ -253,6 +253,12 @@ func concurrentIndexWriters(t *testing.T, objs Objects) {
 	if len(idx.Leaderboards) != writers {
 		t.Errorf("index holds %d leaderboards, want %d: %s", len(idx.Leaderboards), writers, b)
 	}
+	if d, ok := objs.(*Dir); ok {
+		entries, _ := os.ReadDir(d.root)
+		if len(entries) != 1 || entries[0].Name() != "index.json" {
+			t.Errorf("the folder holds %v, want only index.json", entries)
+		}
+	}
 }
 
 func TestIndexConcurrentWritersDir(t *testing.T) {
