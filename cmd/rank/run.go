@@ -36,9 +36,9 @@ input digest that reproduce it.
 A battle line has "model_a", "model_b", "winner" ("model_a", "model_b",
 "tie" or "tie (bothbad)") and optionally "count" (it stands for that many
 battles) and "categories"; other fields are ignored, so public arena files
-rank as they are, NDJSON or one JSON array of battles. A stream that starts with a battles-export header must end
-with its trailer. Lines are at most 1 MiB. Nothing is written unless the
-whole input is valid.
+rank as they are, as NDJSON or as one JSON array of battles. A stream that
+starts with a battles-export header must end with its trailer. Lines are at
+most 1 MiB. Nothing is written unless the whole input is valid.
 
 When the maximum likelihood does not exist (a model that only won or only
 lost, comparison graph in pieces), the leaderboard says so in "fit", the
