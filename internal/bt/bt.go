@@ -69,6 +69,7 @@ type Work struct {
 	h, chol []float64
 	g, step []float64
 	r, next []float64
+	e       []float64 // gradHess's strengths
 }
 
 func (w *Work) resize(n int) {
@@ -77,7 +78,7 @@ func (w *Work) resize(n int) {
 		w.chol = make([]float64, n*n)
 	}
 	w.h, w.chol = w.h[:n*n], w.chol[:n*n]
-	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next} {
+	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next, &w.e} {
 		if cap(*p) < n {
 			*p = make([]float64, n)
 		}
@@ -121,7 +122,7 @@ func Fit(p Problem, o Options) Result {
 	loss := math.NaN() // not yet computed
 	const maxIter = 200
 	for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
-		gradHess(p, prior, r, w.g, w.h)
+		gradHess(p, prior, r, w.e, w.g, w.h)
 		if prior == 0 {
 			shiftHessian(w.h, n)
 		}
@@ -174,7 +175,7 @@ func Fit(p Problem, o Options) Result {
 	}
 	res.Iterations = min(res.Iterations, maxIter)
 	if !o.NoReport {
-		gradHess(p, prior, r, w.g, nil)
+		gradHess(p, prior, r, w.e, w.g, nil)
 		for _, g := range w.g {
 			res.MaxGradient = max(res.MaxGradient, math.Abs(g))
 		}
@@ -245,21 +246,43 @@ func objective(p Problem, prior float64, r []float64) float64 {
 }
 
 // gradHess computes the gradient g and, when h is not nil, the Hessian h
-// (n×n, row major) of the objective at r.
-func gradHess(p Problem, prior float64, r, g, h []float64) {
+// (n×n) of −log L at r, with prior virtual ties per model against a
+// phantom of rating 0. e (len n) is scratch.
+//
+// P(i beats j) is e_i/(e_i+e_j) with e_i = 10^(r_i−top), top the largest
+// rating: one exponential per model instead of one per pair, the pairs
+// being the most work of a bootstrap round. When the ratings spread over
+// more than 300 (10^−300 is near the smallest normal number) it falls back
+// to the logistic function per pair.
+func gradHess(p Problem, prior float64, r, e, g, h []float64) {
 	n := len(r)
 	clear(g)
 	if h != nil {
 		clear(h)
 	}
+	top, bottom := slices.Max(r), slices.Min(r)
+	strengths := top-bottom < 300
+	if strengths {
+		for i, v := range r {
+			e[i] = math.Exp(Alpha * (v - top))
+		}
+	}
 	for _, q := range p.Pairs {
 		i, j := int(q.I), int(q.J)
-		sg := sigmoid(Alpha * (r[i] - r[j]))
+		var sg, sq float64 // σ and σ(1−σ)
+		if strengths {
+			s := e[i] + e[j]
+			sg = e[i] / s
+			sq = sg * (e[j] / s)
+		} else {
+			sg = sigmoid(Alpha * (r[i] - r[j]))
+			sq = sg * (1 - sg)
+		}
 		d := Alpha * (q.N*sg - q.W)
 		g[i] += d
 		g[j] -= d
 		if h != nil {
-			c := Alpha * Alpha * q.N * sg * (1 - sg)
+			c := Alpha * Alpha * q.N * sq
 			h[i*n+i] += c
 			h[j*n+j] += c
 			h[i*n+j] -= c
@@ -281,7 +304,7 @@ func gradHess(p Problem, prior float64, r, g, h []float64) {
 // at the maximum likelihood. Tests use it.
 func Gradient(p Problem, r []float64) []float64 {
 	g := make([]float64, len(r))
-	gradHess(p, 0, r, g, nil)
+	gradHess(p, 0, r, make([]float64, len(r)), g, nil)
 	return g
 }
 

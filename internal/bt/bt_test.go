@@ -188,7 +188,7 @@ func TestWellPosedUnregularised(t *testing.T) {
 	w := new(Work)
 	w.resize(p.Models)
 	r := append([]float64(nil), res.Ratings...)
-	gradHess(p, VirtualTies, r, w.g, nil)
+	gradHess(p, VirtualTies, r, w.e, w.g, nil)
 	moved := false
 	for _, g := range w.g {
 		moved = moved || math.Abs(g) > 1e-6

@@ -21,7 +21,7 @@ func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	c := &Chord{ref: ref, n: n, chol: make([]float64, n*n)}
 	h := make([]float64, n*n)
 	g := make([]float64, n)
-	gradHess(ref, 0, at, g, h)
+	gradHess(ref, 0, at, make([]float64, n), g, h)
 	shiftHessian(h, n)
 	if !cholesky(h, c.chol, n) {
 		return nil, false
@@ -44,7 +44,7 @@ func (c *Chord) Refit(p Problem, start []float64, tol float64, w *Work) Result {
 	copy(r, start)
 	prev := math.Inf(1)
 	for it := 1; it <= chordSteps; it++ {
-		gradHess(p, 0, r, w.g, nil)
+		gradHess(p, 0, r, w.e, w.g, nil)
 		for i := range w.g {
 			w.step[i] = -w.g[i]
 		}
