@@ -17,8 +17,24 @@ type cellKey struct {
 }
 
 type board struct {
-	slug  string
-	cells map[cellKey]int64
+	slug   string
+	counts []int64 // battles by cell id (Aggregator.keys); 0 where none
+}
+
+func (b *board) add(id int32, n int64) {
+	if int(id) >= len(b.counts) {
+		b.counts = slices.Grow(b.counts, int(id)+1-len(b.counts))[:id+1]
+	}
+	b.counts[id] += n
+}
+
+// each calls f for every cell of the board that has battles.
+func (a *Aggregator) each(b *board, f func(k cellKey, n int64)) {
+	for id, n := range b.counts {
+		if n != 0 {
+			f(a.keys[id], n)
+		}
+	}
 }
 
 // Aggregator collects battles into per-leaderboard cells. Its memory
@@ -28,6 +44,10 @@ type Aggregator struct {
 	only   string // one leaderboard chosen, or ""
 	models map[string]int32
 	slugs  []string
+	// Cells get ids shared by every leaderboard, so that a battle costs
+	// one map lookup however many leaderboards it counts in.
+	cells  map[cellKey]int32
+	keys   []cellKey
 	boards map[string]*board
 	names  map[string]string // leaderboard names from stream headers
 	seen   []string          // category slugs of the current battle
@@ -39,6 +59,7 @@ func NewAggregator(only string) *Aggregator {
 	a := &Aggregator{
 		only:   only,
 		models: map[string]int32{},
+		cells:  map[cellKey]int32{},
 		boards: map[string]*board{},
 		names:  map[string]string{},
 	}
@@ -53,7 +74,7 @@ func NewAggregator(only string) *Aggregator {
 func (a *Aggregator) board(slug string) *board {
 	b := a.boards[slug]
 	if b == nil {
-		b = &board{slug: slug, cells: map[cellKey]int64{}}
+		b = &board{slug: slug}
 		a.boards[slug] = b
 	}
 	return b
@@ -85,8 +106,14 @@ func (a *Aggregator) Header(h *battle.Header) {
 // category listed twice counts once).
 func (a *Aggregator) Add(b *battle.Battle) {
 	key := cellKey{a.intern(b.ModelA), a.intern(b.ModelB), b.Outcome}
+	id, ok := a.cells[key]
+	if !ok {
+		id = int32(len(a.keys))
+		a.cells[key] = id
+		a.keys = append(a.keys, key)
+	}
 	if a.only == "" || a.only == battle.Overall {
-		a.boards[battle.Overall].cells[key] += b.Count
+		a.boards[battle.Overall].add(id, b.Count)
 	}
 	if a.only == battle.Overall {
 		return
@@ -104,7 +131,7 @@ func (a *Aggregator) Add(b *battle.Battle) {
 			bd = a.board(string(c))
 		}
 		a.seen = append(a.seen, bd.slug)
-		bd.cells[key] += b.Count
+		bd.add(id, b.Count)
 	}
 }
 

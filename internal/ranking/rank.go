@@ -56,9 +56,9 @@ type data struct {
 func (a *Aggregator) canonical(b *board) data {
 	d := data{slug: b.slug}
 	local := map[int32]int32{}
-	for k := range b.cells {
+	a.each(b, func(k cellKey, _ int64) {
 		local[k.a], local[k.b] = 0, 0
-	}
+	})
 	ids := make([]int32, 0, len(local))
 	for id := range local {
 		ids = append(ids, id)
@@ -75,7 +75,7 @@ func (a *Aggregator) canonical(b *board) data {
 		o    battle.Outcome
 	}
 	merged := map[ck]int64{}
-	for k, n := range b.cells {
+	a.each(b, func(k cellKey, n int64) {
 		i, j, o := local[k.a], local[k.b], k.o
 		if i > j {
 			i, j = j, i
@@ -90,7 +90,7 @@ func (a *Aggregator) canonical(b *board) data {
 		d.votes[i] += n
 		d.votes[j] += n
 		d.battles += n
-	}
+	})
 	keys := make([]ck, 0, len(merged))
 	for k := range merged {
 		keys = append(keys, k)
@@ -133,10 +133,10 @@ func (a *Aggregator) Rounds(o Options) int {
 		b := a.boards[slug]
 		var battles int64
 		models := map[int32]bool{}
-		for k, c := range b.cells {
-			battles += c
+		a.each(b, func(k cellKey, n int64) {
+			battles += n
 			models[k.a], models[k.b] = true, true
-		}
+		})
 		if a.skipBeforeFit(battles, len(models), o) == "" {
 			n += o.Bootstrap
 		}
