@@ -290,6 +290,15 @@ func (s *scanner) digits() bool {
 	return s.i > start
 }
 
+// special marks the bytes that str must look at inside a string: the
+// closing quote, escapes, control characters and non-ASCII bytes.
+var special = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
+
 // str reads a JSON string and returns its value. Without escapes the value
 // points into the line; with escapes it is decoded into scratch.
 func (s *scanner) str() ([]byte, error) {
@@ -300,6 +309,14 @@ func (s *scanner) str() ([]byte, error) {
 	escaped := false
 	ascii := true
 	for j := start; j < len(s.b); j++ {
+		// Most bytes of battle data are plain: skip them with one table
+		// lookup each before looking at what the byte is.
+		for j < len(s.b) && !special[s.b[j]] {
+			j++
+		}
+		if j >= len(s.b) {
+			break
+		}
 		c := s.b[j]
 		switch {
 		case c == '"':
