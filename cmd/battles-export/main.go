@@ -18,6 +18,7 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/export"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
+	"github.com/jackc/pgx/v5"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 )
@@ -84,10 +85,6 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Since.Before(o.Until) {
 		return clix.Usagef("--since must be before --until")
 	}
-	if c.Bool("print-query") {
-		return printQuery(stdout, o)
-	}
-
 	cfg, err := pgconf.Config(pgconf.ConnString(c.String("database-url"), os.Getenv))
 	if err != nil {
 		return err
@@ -100,6 +97,9 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(c.Context))
+	if c.Bool("print-query") {
+		return printQuery(c.Context, stdout, conn, o)
+	}
 
 	if clix.IsTerminal(stderr) && !log.JSON() {
 		bar := progressbar.NewOptions64(-1,
@@ -124,13 +124,25 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 }
 
 // printQuery prints, for psql, the session settings and then the battle
-// query on one line (its arguments, if any, stay as $1, $2, ...).
-func printQuery(w io.Writer, o export.Options) error {
+// query on one line, for the categories of the database: the list of
+// categories is written into it, other arguments stay as $2, $3, ...
+func printQuery(ctx context.Context, w io.Writer, conn *pgx.Conn, o export.Options) error {
+	cats, err := export.Categories(ctx, conn)
+	if err != nil {
+		return err
+	}
 	for _, set := range export.Settings {
 		fmt.Fprintf(w, "%s;\n", strings.Replace(set, "SET LOCAL ", "SET ", 1))
 	}
-	sql, _ := export.Query(o)
-	_, err := fmt.Fprintln(w, strings.Join(strings.Fields(sql), " "))
+	sql, _ := export.Query(o, cats)
+	if len(cats) <= export.MaskBits {
+		quoted := make([]string, len(cats))
+		for i, c := range cats {
+			quoted[i] = "'" + strings.ReplaceAll(c, "'", "''") + "'"
+		}
+		sql = strings.Replace(sql, "$1::text[]", "ARRAY["+strings.Join(quoted, ",")+"]::text[]", 1)
+	}
+	_, err = fmt.Fprintln(w, strings.Join(strings.Fields(sql), " "))
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -84,6 +85,10 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	if err != nil {
 		return Stats{}, err
 	}
+	categories, err := Categories(ctx, tx)
+	if err != nil {
+		return Stats{}, err
+	}
 
 	now := time.Now
 	if o.Now != nil {
@@ -105,7 +110,7 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	if err := enc.WriteHeader(h); err != nil {
 		return Stats{}, writeError(err)
 	}
-	if err := streamRows(ctx, tx, enc, models, o); err != nil {
+	if err := streamRows(ctx, tx, enc, models, categories, o); err != nil {
 		return Stats{}, err
 	}
 	// Only a transaction that ends cleanly proves the rows were all read
@@ -187,9 +192,25 @@ func modelSlugs(ctx context.Context, q Querier) (map[[16]byte]string, error) {
 	return m, nil
 }
 
+// Categories returns every category that a categorization lists, sorted
+// (byte order): the bits of the battle query's category masks.
+func Categories(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT category FROM api.battle_categorization_category`)
+	if err != nil {
+		return nil, readError("api.battle_categorization_category", err)
+	}
+	cats, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, readError("api.battle_categorization_category", err)
+	}
+	slices.Sort(cats)
+	return cats, nil
+}
+
 // streamRows runs the battle query and writes each row as it arrives.
-func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[[16]byte]string, o Options) error {
-	sql, args := Query(o)
+func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[[16]byte]string, cats []string, o Options) error {
+	sql, args := Query(o, cats)
+	masks := len(cats) <= MaskBits
 	for _, set := range Settings {
 		if _, err := q.Exec(ctx, set); err != nil {
 			return readError("battles", err)
@@ -205,6 +226,7 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 		m1, m2, id [16]byte
 		outcome    string
 		categories []string
+		mask       *int64
 		createdAt  time.Time
 		count      int64
 		r          battle.Record
@@ -214,6 +236,9 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 	)
 	if o.Aggregate {
 		dest = []any{&m1, &m2, &outcome, &categories, &count}
+	}
+	if masks {
+		dest[3] = &mask
 	}
 	var lines int64
 	for rows.Next() {
@@ -230,7 +255,15 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 		if r.Winner, ok = winners[outcome]; !ok {
 			return exitcode.Errorf(exitcode.Failure, "battle outcome %q is not model1, model2 or tie", outcome)
 		}
-		if !o.Aggregate {
+		switch {
+		case masks:
+			categories = categories[:0]
+			if mask != nil {
+				for m := uint64(*mask); m != 0; m &= m - 1 {
+					categories = append(categories, cats[bits.TrailingZeros64(m)])
+				}
+			}
+		case !o.Aggregate:
 			slices.Sort(categories)
 		}
 		r.Categories = categories

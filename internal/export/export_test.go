@@ -372,6 +372,84 @@ func TestLeaderboardAndWindowSelectExactly(t *testing.T) {
 	}
 }
 
+// Categories travel as bit masks up to MaskBits distinct categories and as
+// arrays beyond: both give the same records, a category without a
+// leaderboard row included.
+func TestCategoriesAsMasksAndAsArrays(t *testing.T) {
+	for _, many := range []bool{false, true} {
+		t.Run(fmt.Sprintf("many=%v", many), func(t *testing.T) {
+			f := newFixture(t, "m1", "m2")
+			day := func(d int) time.Time { return time.Date(2025, 1, d, 0, 0, 0, 0, time.UTC) }
+			b := func(d int, status string, cats ...string) {
+				f.battle(spec{a: "m1", b: "m2", outcome: "model2", bio: yes, status: status, cats: cats, at: day(d)})
+			}
+			b(1, "matched", "genomics")
+			b(2, "matched", "immunology", "genomics")
+			b(3, "")
+			b(4, "matched", "not-a-leaderboard")
+			b(5, "abstained", "genomics")
+			if many {
+				// A battle that is not exported (no evaluation) whose
+				// older categorization lists enough categories to pass
+				// MaskBits.
+				var extra []string
+				for i := range MaskBits + 1 {
+					extra = append(extra, fmt.Sprintf("extra-%02d", i))
+				}
+				f.battle(spec{a: "m1", b: "m2", bio: yes, otherCats: extra})
+			}
+			cats := func(s stream) []string {
+				var out []string
+				for _, r := range s.records {
+					out = append(out, strings.Join(r.Categories, "+"))
+				}
+				return out
+			}
+			raw := mustExport(t, f.url, Options{})
+			want := []string{"genomics", "genomics+immunology", "", "not-a-leaderboard", ""}
+			if got := cats(raw); !slices.Equal(got, want) {
+				t.Errorf("categories %q, want %q", got, want)
+			}
+			agg := mustExport(t, f.url, Options{Aggregate: true})
+			if got, want := multiset(agg.records), multiset(raw.records); !maps.Equal(got, want) {
+				t.Errorf("aggregated %v, raw %v", got, want)
+			}
+			for lb, want := range map[string][]string{
+				"genomics":   {"genomics", "genomics+immunology"},
+				"immunology": {"genomics+immunology"},
+				"physiology": nil,
+			} {
+				if got := cats(mustExport(t, f.url, Options{Leaderboard: lb})); !slices.Equal(got, want) {
+					t.Errorf("--leaderboard %s: categories %q, want %q", lb, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestQueryFormOfCategories(t *testing.T) {
+	cats := make([]string, MaskBits+1)
+	for i := range cats {
+		cats[i] = fmt.Sprintf("c%02d", i)
+	}
+	for _, tc := range []struct {
+		cats       []string
+		masks      bool
+		leaderArgs []any
+	}{
+		{cats[:MaskBits], true, []any{cats[:MaskBits], int64(1) << 62}},
+		{cats, false, []any{"c62"}},
+	} {
+		sql, args := Query(Options{Leaderboard: "c62"}, tc.cats)
+		if strings.Contains(sql, "bit_or") != tc.masks || strings.Contains(sql, "array_agg") == tc.masks {
+			t.Errorf("%d categories: masks should be %v:\n%s", len(tc.cats), tc.masks, sql)
+		}
+		if fmt.Sprint(args) != fmt.Sprint(tc.leaderArgs) {
+			t.Errorf("%d categories: arguments %v, want %v", len(tc.cats), args, tc.leaderArgs)
+		}
+	}
+}
+
 func TestUnknownLeaderboardIsAUsageError(t *testing.T) {
 	f := newFixture(t)
 	s, err := export(t, f.url, Options{Leaderboard: "astrology"})

@@ -14,59 +14,95 @@ import (
 // battle_categorization inside the grouped subquery makes PostgreSQL walk
 // it by index, in random order.
 //
-// %s is the aggregate over the categories: unordered for raw rows (the
-// few categories of a battle are sorted by the reader; sorting them here
-// costs a sort per categorization), ordered for grouping, where equal sets
-// must be equal arrays.
+// A categorization's categories travel as a bit mask when there are at
+// most MaskBits distinct categories (a battle's bit i is categories[i] of
+// Categories, passed as $1): an integer is cheaper to group by, hash and
+// read than an array, and bit_or, unlike array_agg, combines partial
+// results, so that the grouping can run in parallel workers. With more
+// categories they travel as arrays.
 const qualifyingFrom = `
 FROM api.battle b
 JOIN api.battle_evaluation e ON e.battle_id = b.id
 JOIN api.battle_validation v ON v.id = b.effective_validation_id
 LEFT JOIN api.battle_categorization bc ON bc.id = b.effective_categorization_id AND bc.status = 'matched'
-LEFT JOIN (
-	SELECT cc.categorization_id, %s AS categories
-	FROM api.battle_categorization_category cc
-	GROUP BY cc.categorization_id
-) c ON c.categorization_id = bc.id
+LEFT JOIN (%s) c ON c.categorization_id = bc.id
 WHERE v.is_biomedical`
 
 const (
-	unorderedCategories = `array_agg(cc.category)`
-	orderedCategories   = `array_agg(cc.category ORDER BY cc.category COLLATE "C")`
+	maskCategories = `SELECT cc.categorization_id, bit_or(1::int8 << (cat.bit - 1)::int) AS categories
+	FROM api.battle_categorization_category cc
+	JOIN unnest($1::text[]) WITH ORDINALITY AS cat(slug, bit) ON cat.slug = cc.category
+	GROUP BY cc.categorization_id`
+	// Raw rows: the few categories of a battle are sorted by the reader
+	// (sorting them here costs a sort per categorization). Grouping: equal
+	// sets must be equal arrays.
+	unorderedCategories = `SELECT cc.categorization_id, array_agg(cc.category) AS categories
+	FROM api.battle_categorization_category cc
+	GROUP BY cc.categorization_id`
+	orderedCategories = `SELECT cc.categorization_id, array_agg(cc.category ORDER BY cc.category COLLATE "C") AS categories
+	FROM api.battle_categorization_category cc
+	GROUP BY cc.categorization_id`
 )
+
+// MaskBits is the most categories a bit mask carries (bit 63, the sign,
+// stays clear so that masks sort as they compare).
+const MaskBits = 63
 
 // Settings are the transaction's planner settings for the battle query,
 // measured on a million battles with two cores: enough work_mem for its
 // hash joins and sort to stay in memory (a spill doubles the sort and
-// batches the joins), no parallel workers (each would recompute the
-// grouped categories), no JIT (its compile time is not won back).
+// batches the joins); parallel workers whatever the planner's estimate of
+// their start-up and transfer costs (the joins take about half the time
+// with two of them; the planner, left alone, plans none or too few); no
+// JIT (its compile time is not won back).
 var Settings = []string{
 	"SET LOCAL work_mem = '64MB'",
-	"SET LOCAL max_parallel_workers_per_gather = 0",
+	"SET LOCAL parallel_setup_cost = 0",
+	"SET LOCAL parallel_tuple_cost = 0",
 	"SET LOCAL jit = off",
 }
-
-// rawSelect gives one row per battle in a fixed order (created_at, id).
-const rawSelect = `SELECT b.model1_id, b.model2_id, e.outcome, c.categories, b.id, b.created_at`
-
-// aggregateSelect gives one row per distinct (model1, model2, outcome,
-// categories) with its count.
-const aggregateSelect = `SELECT b.model1_id, b.model2_id, e.outcome, c.categories, count(*) AS n`
 
 // Query returns the SQL and its arguments that read the battles selected
 // by o: one row per battle (model1_id, model2_id, outcome, categories, id,
 // created_at) in (created_at, id) order, or with o.Aggregate one row per
 // group (model1_id, model2_id, outcome, categories, count) ordered by the
 // models' slugs, the outcome and the categories.
-func Query(o Options) (string, []any) {
+//
+// categories are every category of the database, sorted; when there are
+// at most MaskBits of them, the categories column is an int8 bit mask over
+// them (NULL for none), else a text array (NULL for none).
+func Query(o Options, categories []string) (string, []any) {
 	var where strings.Builder
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	subquery := unorderedCategories
+	if o.Aggregate {
+		subquery = orderedCategories
+	}
+	masks := len(categories) <= MaskBits
+	if masks {
+		subquery = maskCategories
+		arg(categories)
+	}
 	if o.Leaderboard != "" && o.Leaderboard != overall {
-		fmt.Fprintf(&where, "\n  AND c.categories @> ARRAY[%s::varchar]", arg(o.Leaderboard))
+		if masks {
+			bit := -1
+			for i, c := range categories {
+				if c == o.Leaderboard {
+					bit = i
+				}
+			}
+			if bit < 0 {
+				where.WriteString("\n  AND false") // no battle has that category
+			} else {
+				fmt.Fprintf(&where, "\n  AND c.categories & %s <> 0", arg(int64(1)<<bit))
+			}
+		} else {
+			fmt.Fprintf(&where, "\n  AND c.categories @> ARRAY[%s::varchar]", arg(o.Leaderboard))
+		}
 	}
 	if !o.Since.IsZero() {
 		fmt.Fprintf(&where, "\n  AND b.created_at >= %s", arg(o.Since))
@@ -74,11 +110,13 @@ func Query(o Options) (string, []any) {
 	if !o.Until.IsZero() {
 		fmt.Fprintf(&where, "\n  AND b.created_at < %s", arg(o.Until))
 	}
+	from := fmt.Sprintf(qualifyingFrom, subquery) + where.String()
 	if !o.Aggregate {
-		return rawSelect + fmt.Sprintf(qualifyingFrom, unorderedCategories) + where.String() + "\nORDER BY b.created_at, b.id", args
+		return `SELECT b.model1_id, b.model2_id, e.outcome, c.categories, b.id, b.created_at` + from +
+			"\nORDER BY b.created_at, b.id", args
 	}
 	return `SELECT x.model1_id, x.model2_id, x.outcome, x.categories, x.n
-FROM (` + aggregateSelect + fmt.Sprintf(qualifyingFrom, orderedCategories) + where.String() + `
+FROM (SELECT b.model1_id, b.model2_id, e.outcome, c.categories, count(*) AS n` + from + `
 	GROUP BY b.model1_id, b.model2_id, e.outcome, c.categories) x
 JOIN api.model ma ON ma.id = x.model1_id
 JOIN api.model mb ON mb.id = x.model2_id
