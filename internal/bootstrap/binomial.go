@@ -71,12 +71,17 @@ func (b *binom) inversion(rng *rand.Rand, n int64) int64 {
 	}
 }
 
-// btrs needs n·p ≥ 10 and p ≤ ½. Most draws end at the squeeze; the exact
-// test, with its log-factorials, is computed only when needed.
+// btrs needs n·p ≥ 10 and p ≤ ½. Most draws end at the squeeze. The
+// others are decided, from the cheapest test to the dearest (Hörmann's
+// BTRD steps): by the product of the ratios f(i)/f(i−1) when k is within
+// 15 of the mode m; else by bounds on log(f(k)/f(m)) around the normal's
+// −(k−m)²/(2npq), which settle most of them with one logarithm; the exact
+// test with its log-factorials is left for the rest.
 func (bn *binom) btrs(rng *rand.Rand, n int64) int64 {
 	p, r := bn.p, bn.s
 	nf := float64(n)
-	spq := math.Sqrt(nf * p * (1 - p))
+	npq := nf * p * (1 - p)
+	spq := math.Sqrt(npq)
 	b := 1.15 + 2.53*spq
 	a := -0.0873 + 0.0248*b + 0.01*p
 	c := nf*p + 0.5
@@ -96,11 +101,38 @@ func (bn *binom) btrs(rng *rand.Rand, n int64) int64 {
 		if alpha == 0 {
 			alpha = (2.83 + 5.1/b) * spq
 			m = math.Floor((nf + 1) * p)
+		}
+		// Accept when v·α/(a/us² + b) ≤ f(k)/f(m), f the binomial
+		// probabilities.
+		v *= alpha / (a/(us*us) + b)
+		km := math.Abs(k - m)
+		if km <= 15 {
+			// f(k)/f(m) as a product of f(i)/f(i−1) = r·(n+1−i)/i,
+			// numerators and denominators apart (no division in the loop).
+			lo, hi := min(k, m), max(k, m)
+			num, den := 1.0, 1.0
+			for i := lo + 1; i <= hi; i++ {
+				num *= r * (nf + 1 - i)
+				den *= i
+			}
+			if k > m && v*den <= num || k <= m && v*num <= den {
+				return int64(k)
+			}
+			continue
+		}
+		v = math.Log(v)
+		rho := km / npq * (((km/3+0.625)*km+1.0/6)/npq + 0.5)
+		t := -km * km / (2 * npq)
+		if v < t-rho {
+			return int64(k)
+		}
+		if v > t+rho {
+			continue
+		}
+		if h == 0 {
 			h = (m+0.5)*math.Log((m+1)/(r*(nf-m+1))) + stirlingTail(m) + stirlingTail(nf-m)
 		}
-		// Accept when log(v·α/(a/us² + b)) ≤ log(f(k)/f(m)), f the
-		// binomial probabilities, with log-factorials by Stirling's series.
-		if math.Log(v*alpha/(a/(us*us)+b)) <= logRatio(nf, r, m, h, k) {
+		if v <= logRatio(nf, r, m, h, k) {
 			return int64(k)
 		}
 	}
