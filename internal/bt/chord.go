@@ -54,11 +54,16 @@ func (c *Chord) Refit(p Problem, start []float64, tol float64, w *Work) Result {
 			r[i] += s
 			stepMax = max(stepMax, math.Abs(s))
 		}
-		if stepMax < tol {
+		// The steps shrink geometrically, by about q = step/previous step
+		// each time, so what remains after this one is about
+		// step·q/(1−q): stop when that is below tol too, which spares
+		// the last step, computed only to find it small.
+		q := stepMax / prev
+		if stepMax < tol || it > 1 && q < 0.5 && stepMax*q/(1-q) < tol {
 			centre(r)
 			return Result{Ratings: r, WellPosed: true, Iterations: it}
 		}
-		if stepMax > prev/2 && it > 2 {
+		if q > 0.5 && it > 2 {
 			break // not contracting fast enough: let Newton finish
 		}
 		prev = stepMax
