@@ -36,27 +36,74 @@ func TestBinomialDistribution(t *testing.T) {
 			counts[x]++
 			sum += float64(x)
 		}
-		// Pool the values into bins of expected count ≥ 50.
-		chi, bins := 0.0, 0
-		var exp float64
-		var obs int
-		for k := int64(0); k <= tc.n; k++ {
-			exp += draws * binomialPMF(tc.n, k, tc.p)
-			obs += counts[k]
-			if exp >= 50 || k == tc.n {
-				if exp > 1e-9 {
-					chi += (float64(obs) - exp) * (float64(obs) - exp) / exp
-					bins++
-				}
-				exp, obs = 0, 0
-			}
+		if ok, msg := binomialFits(counts, draws, tc.n, tc.p); !ok {
+			t.Errorf("n=%d p=%v: %s; mean %.3f want %.3f", tc.n, tc.p, msg, sum/draws, float64(tc.n)*tc.p)
 		}
-		// The 99.99% point of chi-square with d degrees of freedom is
-		// below d + 4.5·sqrt(2d) + 15 for the sizes here.
-		d := float64(bins - 1)
-		if limit := d + 4.5*math.Sqrt(2*d) + 15; chi > limit {
-			t.Errorf("n=%d p=%v: chi-square %.1f over %d bins (limit %.1f); mean %.3f want %.3f",
-				tc.n, tc.p, chi, bins, limit, sum/draws, float64(tc.n)*tc.p)
+	}
+}
+
+// binomialFits is a chi-square test that counts (value → times drawn, of
+// draws) come from Binomial(n, p), at the 99.99% level.
+func binomialFits(counts map[int64]int, draws int, n int64, p float64) (bool, string) {
+	// Pool the values into bins of expected count ≥ 50.
+	chi, bins := 0.0, 0
+	var exp float64
+	var obs int
+	for k := int64(0); k <= n; k++ {
+		exp += float64(draws) * binomialPMF(n, k, p)
+		obs += counts[k]
+		if exp >= 50 || k == n {
+			if exp > 1e-9 {
+				chi += (float64(obs) - exp) * (float64(obs) - exp) / exp
+				bins++
+			}
+			exp, obs = 0, 0
+		}
+	}
+	// The 99.99% point of chi-square with d degrees of freedom is below
+	// d + 4.5·sqrt(2d) + 15 for the sizes here.
+	d := float64(bins - 1)
+	limit := d + 4.5*math.Sqrt(2*d) + 15
+	return chi <= limit, fmt.Sprintf("chi-square %.1f over %d bins (limit %.1f)", chi, bins, limit)
+}
+
+// A round's counts are Multinomial(total, Count/total): each cell's count
+// is Binomial(total, Count/total), and so is the sum of any cells, wherever
+// they come in the chain of conditional binomials.
+func TestResampleIsMultinomial(t *testing.T) {
+	counts := []int64{1, 2, 3, 5, 7, 8, 40, 1000, 3}
+	var cells []Cell
+	var total int64
+	for i, c := range counts {
+		cells = append(cells, Cell{Pair: int32(i), Y: 1, Count: c})
+		total += c
+	}
+	pl := newPlan(cells)
+	pairs := make([]bt.Pair, len(cells))
+	const rounds = 100_000
+	seen := map[string]map[int64]int{}
+	watch := map[string][]int{"1": {0}, "7": {4}, "8": {5}, "1000": {7}, "3+3": {2, 8}, "2+40": {1, 6}}
+	for k := range watch {
+		seen[k] = map[int64]int{}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range rounds {
+		resample(rng, pl, total, pairs)
+		for k, idx := range watch {
+			var x float64
+			for _, i := range idx {
+				x += pairs[i].N
+			}
+			seen[k][int64(x)]++
+		}
+	}
+	for k, idx := range watch {
+		var c int64
+		for _, i := range idx {
+			c += counts[i]
+		}
+		if ok, msg := binomialFits(seen[k], rounds, total, float64(c)/float64(total)); !ok {
+			t.Errorf("cells %s: %s", k, msg)
 		}
 	}
 }
