@@ -66,7 +66,7 @@ var Settings = []string{
 // by o: one row per battle (model1_id, model2_id, outcome, categories, id,
 // created_at) in (created_at, id) order, or with o.Aggregate one row per
 // group (model1_id, model2_id, outcome, categories, count) ordered by the
-// models' slugs, the outcome and the categories.
+// models' ids, the outcome and the categories.
 //
 // categories are every category of the database, sorted; when there are
 // at most MaskBits of them, the categories column is an int8 bit mask over
@@ -115,10 +115,13 @@ func Query(o Options, categories []string) (string, []any) {
 		return `SELECT b.model1_id, b.model2_id, e.outcome, c.categories, b.id, b.created_at` + from +
 			"\nORDER BY b.created_at, b.id", args
 	}
+	// OFFSET 0 keeps the grouping a subquery of its own, so that the
+	// groups are hashed and then the few of them sorted: left to itself
+	// the planner sorts every battle to group them in order, which costs
+	// more than the grouping.
 	return `SELECT x.model1_id, x.model2_id, x.outcome, x.categories, x.n
 FROM (SELECT b.model1_id, b.model2_id, e.outcome, c.categories, count(*) AS n` + from + `
-	GROUP BY b.model1_id, b.model2_id, e.outcome, c.categories) x
-JOIN api.model ma ON ma.id = x.model1_id
-JOIN api.model mb ON mb.id = x.model2_id
-ORDER BY ma.slug COLLATE "C", mb.slug COLLATE "C", x.outcome, x.categories NULLS FIRST`, args
+	GROUP BY b.model1_id, b.model2_id, e.outcome, c.categories
+	OFFSET 0) x
+ORDER BY x.model1_id, x.model2_id, x.outcome, x.categories NULLS FIRST`, args
 }
