@@ -7,6 +7,7 @@
 package bootstrap
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -106,53 +107,140 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 	return res
 }
 
-// plan is how a round draws each cell's count: cell k gets
-// Binomial(left, Count_k/mass_k) of the battles left, mass_k being the
-// battles of cells k and after; the probabilities are the same every round.
+// plan is how a round draws the cell counts from Multinomial(total,
+// Count/total). A cell of many battles gets Binomial(left, Count/mass) of
+// the battles left, mass being the battles of that cell and of the cells
+// after it (the probabilities are the same every round). The cells of
+// fewer than fewBattles battles come last and share what is left one
+// battle at a time, from an alias table: a binomial draw costs as much as
+// several battles drawn from the table, and a sparse leaderboard (a small
+// category) has hardly any other cells.
 type plan struct {
-	Cell
-	b   binom
-	all bool // the last cell: it takes what is left
+	steps []step
+	few   []Cell   // the cells of few battles
+	table []column // alias table over few, weighted by Count
+	mass  uint64   // battles of the cells of few battles
 }
 
-func newPlan(cells []Cell) []plan {
+type step struct {
+	Cell
+	b   binom
+	all bool // the last cell, with no cells of few battles: it takes what is left
+}
+
+// column is one of the alias table's len(table) columns, each worth mass
+// positions: its first keep positions are cell own, the others cell other.
+type column struct {
+	keep       uint64
+	own, other int32
+}
+
+// fewBattles is the count under which a cell is drawn battle by battle
+// (measured: 8 is about where a battle drawn from the table, times the
+// cell's battles, costs what a binomial draw costs).
+const fewBattles = 8
+
+func newPlan(cells []Cell) *plan {
+	pl := new(plan)
 	var mass int64
 	for _, c := range cells {
 		mass += c.Count
-	}
-	out := make([]plan, len(cells))
-	for i, c := range cells {
-		out[i] = plan{Cell: c, all: c.Count >= mass}
-		if !out[i].all {
-			out[i].b = newBinom(float64(c.Count) / float64(mass))
+		if c.Count < fewBattles {
+			pl.few = append(pl.few, c)
 		}
+	}
+	for _, c := range cells {
+		if c.Count < fewBattles {
+			continue
+		}
+		st := step{Cell: c, all: c.Count >= mass}
+		if !st.all {
+			st.b = newBinom(float64(c.Count) / float64(mass))
+		}
+		pl.steps = append(pl.steps, st)
 		mass -= c.Count
 	}
-	return out
+	pl.mass, pl.table = aliasTable(pl.few)
+	return pl
 }
 
-// resample draws the cell counts of one round from Multinomial(total,
-// count/total), by successive conditional binomials, and sums them into
-// the pairs' N and W.
-func resample(rng *rand.Rand, cells []plan, total int64, pairs []bt.Pair) {
+// aliasTable builds Walker's alias table over the cells, weighted by
+// their counts, with exact integer arithmetic (Vose's method): cell j
+// brings Count_j·n positions to n columns of mass positions each.
+func aliasTable(cells []Cell) (uint64, []column) {
+	n := uint64(len(cells))
+	var mass uint64
+	for _, c := range cells {
+		mass += uint64(c.Count)
+	}
+	table := make([]column, n)
+	left := make([]uint64, n) // positions still to place
+	var under, over []int32
+	for j, c := range cells {
+		left[j] = uint64(c.Count) * n
+		table[j] = column{keep: mass, own: int32(j), other: int32(j)}
+		switch {
+		case left[j] < mass:
+			under = append(under, int32(j))
+		case left[j] > mass:
+			over = append(over, int32(j))
+		}
+	}
+	// Fill each under-full column with positions of an over-full cell.
+	for len(under) > 0 && len(over) > 0 {
+		u, o := under[len(under)-1], over[len(over)-1]
+		under = under[:len(under)-1]
+		table[u].keep, table[u].other = left[u], o
+		left[o] -= mass - left[u]
+		switch {
+		case left[o] < mass:
+			over = over[:len(over)-1]
+			under = append(under, o)
+		case left[o] == mass:
+			over = over[:len(over)-1]
+		}
+	}
+	return mass, table
+}
+
+// resample draws the cell counts of one round and sums them into the
+// pairs' N and W.
+func resample(rng *rand.Rand, pl *plan, total int64, pairs []bt.Pair) {
 	for i := range pairs {
 		pairs[i].N, pairs[i].W = 0, 0
 	}
 	left := total
-	for i := range cells {
-		c := &cells[i]
+	for i := range pl.steps {
+		st := &pl.steps[i]
 		if left == 0 {
-			break
+			return
 		}
 		x := left
-		if !c.all {
-			x = c.b.draw(rng, left)
+		if !st.all {
+			x = st.b.draw(rng, left)
 		}
 		left -= x
 		if x > 0 {
-			pairs[c.Pair].N += float64(x)
-			pairs[c.Pair].W += float64(x) * c.Y
+			pairs[st.Pair].N += float64(x)
+			pairs[st.Pair].W += float64(x) * st.Y
 		}
+	}
+	// One 64-bit draw per battle gives its column (the high part of
+	// draw·columns) and its position in the column (the rest times mass):
+	// each cell's probability is off by less than columns·mass/2⁶⁴, under
+	// 10⁻⁹ for any plausible leaderboard.
+	n := uint64(len(pl.table))
+	for ; left > 0; left-- {
+		col, rest := bits.Mul64(rng.Uint64(), n)
+		pos, _ := bits.Mul64(rest, pl.mass)
+		t := &pl.table[col]
+		k := t.own
+		if pos >= t.keep {
+			k = t.other
+		}
+		c := &pl.few[k]
+		pairs[c.Pair].N++
+		pairs[c.Pair].W += c.Y
 	}
 }
 

@@ -68,10 +68,11 @@ func binomialFits(counts map[int64]int, draws int, n int64, p float64) (bool, st
 }
 
 // A round's counts are Multinomial(total, Count/total): each cell's count
-// is Binomial(total, Count/total), and so is the sum of any cells, wherever
-// they come in the chain of conditional binomials.
+// is Binomial(total, Count/total), and so is the sum of any cells, whether
+// a cell is drawn by a binomial step or battle by battle from the alias
+// table.
 func TestResampleIsMultinomial(t *testing.T) {
-	counts := []int64{1, 2, 3, 5, 7, 8, 40, 1000, 3}
+	counts := []int64{1, 2, 3, 5, 7, fewBattles, 40, 1000, 3}
 	var cells []Cell
 	var total int64
 	for i, c := range counts {
@@ -79,6 +80,9 @@ func TestResampleIsMultinomial(t *testing.T) {
 		total += c
 	}
 	pl := newPlan(cells)
+	if len(pl.few) != 6 || len(pl.steps) != 3 {
+		t.Fatalf("%d cells of few battles and %d steps, want 6 and 3", len(pl.few), len(pl.steps))
+	}
 	pairs := make([]bt.Pair, len(cells))
 	const rounds = 100_000
 	seen := map[string]map[int64]int{}
