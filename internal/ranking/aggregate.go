@@ -49,8 +49,10 @@ type Aggregator struct {
 	cells  map[cellKey]int32
 	keys   []cellKey
 	boards map[string]*board
-	names  map[string]string // leaderboard names from stream headers
-	seen   []string          // category slugs of the current battle
+	// overall is boards[overall] when overall is computed, else nil.
+	overall *board
+	names   map[string]string // leaderboard names from stream headers
+	seen    []*board          // the current battle's category boards
 }
 
 // NewAggregator returns an aggregator for every leaderboard, or for the
@@ -68,6 +70,7 @@ func NewAggregator(only string) *Aggregator {
 	} else {
 		a.board(battle.Overall)
 	}
+	a.overall = a.boards[battle.Overall]
 	return a
 }
 
@@ -112,10 +115,10 @@ func (a *Aggregator) Add(b *battle.Battle) {
 		a.cells[key] = id
 		a.keys = append(a.keys, key)
 	}
-	if a.only == "" || a.only == battle.Overall {
-		a.boards[battle.Overall].add(id, b.Count)
+	if a.overall != nil {
+		a.overall.add(id, b.Count)
 	}
-	if a.only == battle.Overall {
+	if a.only == battle.Overall || len(b.Categories) == 0 {
 		return
 	}
 	a.seen = a.seen[:0]
@@ -123,14 +126,14 @@ func (a *Aggregator) Add(b *battle.Battle) {
 		if a.only != "" && string(c) != a.only {
 			continue
 		}
-		if slices.Contains(a.seen, string(c)) {
-			continue
-		}
 		bd := a.boards[string(c)]
 		if bd == nil {
 			bd = a.board(string(c))
 		}
-		a.seen = append(a.seen, bd.slug)
+		if slices.Contains(a.seen, bd) {
+			continue
+		}
+		a.seen = append(a.seen, bd)
 		bd.add(id, b.Count)
 	}
 }
