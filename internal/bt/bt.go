@@ -271,9 +271,9 @@ func gradHess(p Problem, prior float64, r, e, g, h []float64) {
 		i, j := int(q.I), int(q.J)
 		var sg, sq float64 // σ and σ(1−σ)
 		if strengths {
-			s := e[i] + e[j]
-			sg = e[i] / s
-			sq = sg * (e[j] / s)
+			inv := 1 / (e[i] + e[j])
+			sg = e[i] * inv
+			sq = sg * e[j] * inv
 		} else {
 			sg = sigmoid(Alpha * (r[i] - r[j]))
 			sq = sg * (1 - sg)
