@@ -9,9 +9,16 @@ import (
 // small, else by Hörmann's transformed rejection with squeeze (BTRS, "The
 // generation of binomial random variates", 1993), which costs O(1) draws
 // whatever n is.
-func binomial(rng *rand.Rand, n int64, p float64) int64 {
+func binomial(rng *rand.PCG, n int64, p float64) int64 {
 	b := newBinom(p)
 	return b.draw(rng, n)
+}
+
+// uniform returns a uniform float64 in [0, 1), as rand.Rand.Float64 does
+// from the same generator, without the indirection through rand.Source,
+// which costs as much as the generator itself.
+func uniform(rng *rand.PCG) float64 {
+	return float64(rng.Uint64()<<11>>11) / (1 << 53)
 }
 
 // binom holds what draws from Binomial(·, p) share whatever n is: a
@@ -35,7 +42,7 @@ func newBinom(p float64) binom {
 	return b
 }
 
-func (b *binom) draw(rng *rand.Rand, n int64) int64 {
+func (b *binom) draw(rng *rand.PCG, n int64) int64 {
 	var x int64
 	switch {
 	case n <= 0 || b.none:
@@ -50,12 +57,12 @@ func (b *binom) draw(rng *rand.Rand, n int64) int64 {
 	return x
 }
 
-func (b *binom) inversion(rng *rand.Rand, n int64) int64 {
+func (b *binom) inversion(rng *rand.PCG, n int64) int64 {
 	a := float64(n+1) * b.s
 	r0 := math.Exp(float64(n) * b.lq) // q^n
 	for {
 		r := r0
-		u := rng.Float64()
+		u := uniform(rng)
 		var x int64
 		for u > r {
 			u -= r
@@ -77,7 +84,7 @@ func (b *binom) inversion(rng *rand.Rand, n int64) int64 {
 // 15 of the mode m; else by bounds on log(f(k)/f(m)) around the normal's
 // −(k−m)²/(2npq), which settle most of them with one logarithm; the exact
 // test with its log-factorials is left for the rest.
-func (bn *binom) btrs(rng *rand.Rand, n int64) int64 {
+func (bn *binom) btrs(rng *rand.PCG, n int64) int64 {
 	p, r := bn.p, bn.s
 	nf := float64(n)
 	npq := nf * p * (1 - p)
@@ -88,8 +95,8 @@ func (bn *binom) btrs(rng *rand.Rand, n int64) int64 {
 	vr := 0.92 - 4.2/b
 	var alpha, m, h float64
 	for {
-		u := rng.Float64() - 0.5
-		v := rng.Float64()
+		u := uniform(rng) - 0.5
+		v := uniform(rng)
 		us := 0.5 - math.Abs(u)
 		k := math.Floor((2*a/us+b)*u + c)
 		if k < 0 || k > nf {

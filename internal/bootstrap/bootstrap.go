@@ -83,7 +83,7 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 				if k >= o.Rounds {
 					return
 				}
-				rng := rand.New(rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15))
+				rng := rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15)
 				resample(rng, draws, total, q.Pairs)
 				var fit bt.Result
 				if chord != nil {
@@ -205,7 +205,7 @@ func aliasTable(cells []Cell) (uint64, []column) {
 
 // resample draws the cell counts of one round and sums them into the
 // pairs' N and W.
-func resample(rng *rand.Rand, pl *plan, total int64, pairs []bt.Pair) {
+func resample(rng *rand.PCG, pl *plan, total int64, pairs []bt.Pair) {
 	for i := range pairs {
 		pairs[i].N, pairs[i].W = 0, 0
 	}

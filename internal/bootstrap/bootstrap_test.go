@@ -18,7 +18,7 @@ func binomialPMF(n, k int64, p float64) float64 {
 // The sampler's frequencies match the exact probabilities (a chi-square
 // test per case, both algorithms and both halves of p).
 func TestBinomialDistribution(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
+	rng := rand.NewPCG(11, 12)
 	for _, tc := range []struct {
 		n int64
 		p float64
@@ -90,7 +90,7 @@ func TestResampleIsMultinomial(t *testing.T) {
 	for k := range watch {
 		seen[k] = map[int64]int{}
 	}
-	rng := rand.New(rand.NewPCG(7, 8))
+	rng := rand.NewPCG(7, 8)
 	for range rounds {
 		resample(rng, pl, total, pairs)
 		for k, idx := range watch {
@@ -131,7 +131,7 @@ func TestLogRatioExact(t *testing.T) {
 }
 
 func TestResampleKeepsTotal(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
+	rng := rand.NewPCG(1, 1)
 	cells := []Cell{{0, 1, 500}, {0, 0, 300}, {1, 0.5, 7}, {2, 1, 193_000}}
 	pairs := make([]bt.Pair, 3)
 	var meanN [3]float64
@@ -276,7 +276,7 @@ func BenchmarkRun30Models1000Rounds(b *testing.B) {
 }
 
 func BenchmarkBinomial(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 1))
+	rng := rand.NewPCG(1, 1)
 	for _, c := range []struct {
 		n int64
 		p float64
