@@ -151,6 +151,9 @@ func connected(p Problem, both bool) bool {
 		if a, b := find(q.I), find(q.J); a != b {
 			parent[a] = b
 			pieces--
+			if pieces == 1 {
+				return true // the remaining pairs cannot disconnect anything
+			}
 		}
 	}
 	return pieces == 1
