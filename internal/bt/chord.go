@@ -11,22 +11,35 @@ import "math"
 // with its line search, still wins while the steps shrink by a fifth each
 // time; a refit whose steps shrink slower falls back to Fit.
 type Chord struct {
-	ref  Problem
-	n    int
-	chol []float64
+	ref Problem
+	n   int
+	inv []float64 // the inverse of the (shifted) reference Hessian, n×n
 }
 
 // NewChord prepares refits of problems like ref, whose well-posed
 // maximum-likelihood ratings are at.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
-	c := &Chord{ref: ref, n: n, chol: make([]float64, n*n)}
+	c := &Chord{ref: ref, n: n, inv: make([]float64, n*n)}
 	h := make([]float64, n*n)
 	g := make([]float64, n)
 	gradHess(ref, 0, at, make([]float64, n), g, h)
 	shiftHessian(h, n)
-	if !cholesky(h, c.chol, n) {
+	chol := make([]float64, n*n)
+	if !cholesky(h, chol, n) {
 		return nil, false
+	}
+	// Steps multiply by the inverse: a product of a matrix and a vector
+	// keeps the processor busier than two triangular solves, whose every
+	// row waits for the one before and divides.
+	for j := range n {
+		col := g
+		clear(col)
+		col[j] = 1
+		cholSolve(chol, n, col)
+		for i := range n {
+			c.inv[i*n+j] = col[i]
+		}
 	}
 	return c, true
 }
@@ -52,10 +65,14 @@ func (c *Chord) Refit(p Problem, start []float64, tol float64, w *Work) Result {
 	prev := math.Inf(1)
 	for it := 1; it <= chordSteps; it++ {
 		gradHess(p, 0, r, w.e, w.g, nil)
-		for i := range w.g {
-			w.step[i] = -w.g[i]
+		for i := range w.step {
+			row := c.inv[i*c.n : (i+1)*c.n]
+			s := 0.0
+			for k, g := range w.g {
+				s += row[k] * g
+			}
+			w.step[i] = -s
 		}
-		cholSolve(c.chol, c.n, w.step)
 		stepMax := 0.0
 		for i, s := range w.step {
 			r[i] += s
