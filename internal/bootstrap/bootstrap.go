@@ -87,7 +87,7 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 				resample(rng, draws, total, q.Pairs)
 				var fit bt.Result
 				if chord != nil {
-					fit = chord.Refit(q, start, 1e-7, work)
+					fit = chord.Refit(q, 1e-7, work)
 				} else {
 					fit = bt.Fit(q, bt.Options{Start: start, Tol: 1e-7, Work: work, NoReport: true})
 				}

@@ -1,6 +1,9 @@
 package bt
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Chord refits problems close to a reference one (bootstrap resamples of
 // it) by the chord method: Newton steps with the reference Hessian,
@@ -14,13 +17,18 @@ type Chord struct {
 	ref Problem
 	n   int
 	inv []float64 // the inverse of the (shifted) reference Hessian, n×n
+	at  []float64 // where every refit starts: the reference's ratings
+	p0  []float64 // P(I beats J) at at, per pair of the reference
 }
 
 // NewChord prepares refits of problems like ref, whose well-posed
 // maximum-likelihood ratings are at.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
-	c := &Chord{ref: ref, n: n, inv: make([]float64, n*n)}
+	c := &Chord{ref: ref, n: n, inv: make([]float64, n*n), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
+	for k, q := range ref.Pairs {
+		c.p0[k] = sigmoid(Alpha * (at[q.I] - at[q.J]))
+	}
 	h := make([]float64, n*n)
 	g := make([]float64, n)
 	gradHess(ref, 0, at, make([]float64, n), g, h)
@@ -53,18 +61,28 @@ const (
 )
 
 // Refit returns the ratings of p (same models and pairs as the reference,
-// other counts) starting from start, to a last step below tol, like Fit
-// with NoReport. Ratings live in w.
-func (c *Chord) Refit(p Problem, start []float64, tol float64, w *Work) Result {
+// other counts) starting from the reference's ratings, to a last step
+// below tol, like Fit with NoReport. Ratings live in w.
+func (c *Chord) Refit(p Problem, tol float64, w *Work) Result {
 	if !WellPosed(p) {
-		return Fit(p, Options{Start: start, Tol: tol, Work: w, NoReport: true})
+		return Fit(p, Options{Start: c.at, Tol: tol, Work: w, NoReport: true})
 	}
 	w.resize(c.n)
 	r := w.r
-	copy(r, start)
+	copy(r, c.at)
 	prev := math.Inf(1)
 	for it := 1; it <= chordSteps; it++ {
-		gradHess(p, 0, r, w.e, w.g, nil)
+		if it == 1 {
+			// At the start the probabilities are the reference's.
+			clear(w.g)
+			for k, q := range p.Pairs {
+				d := Alpha * (q.N*c.p0[k] - q.W)
+				w.g[q.I] += d
+				w.g[q.J] -= d
+			}
+		} else {
+			gradHess(p, 0, r, w.e, w.g, nil)
+		}
 		for i := range w.step {
 			row := c.inv[i*c.n : (i+1)*c.n]
 			s := 0.0
@@ -92,5 +110,5 @@ func (c *Chord) Refit(p Problem, start []float64, tol float64, w *Work) Result {
 		}
 		prev = stepMax
 	}
-	return Fit(p, Options{Start: start, Tol: tol, Work: w, NoReport: true})
+	return Fit(p, Options{Start: c.at, Tol: tol, Work: w, NoReport: true})
 }
