@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard/leaderboardtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -21,26 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 var fixedTime = time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.UTC)
 
 func fixtureRecords(t *testing.T) []*leaderboard.Record {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "leaderboards", "valid.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d := leaderboard.NewDecoder(f, "valid.ndjson")
-	var out []*leaderboard.Record
-	for {
-		r, err := d.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status == leaderboard.Ranked {
-			out = append(out, r)
-		}
-	}
+	return leaderboardtest.Ranked(t, "valid.ndjson")
 }
 
 var fixtureModels = map[string]Model{

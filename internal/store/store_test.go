@@ -4,41 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard/leaderboardtest"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 	"github.com/jackc/pgx/v5"
 )
-
-func records(t *testing.T, file string) []*leaderboard.Record {
-	t.Helper()
-	f, err := os.Open(pgtest.RepoFile(t, "testdata/leaderboards/"+file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d := leaderboard.NewDecoder(f, file)
-	var out []*leaderboard.Record
-	for {
-		r, err := d.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status == leaderboard.Ranked {
-			out = append(out, r)
-		}
-	}
-}
 
 func newDB(t *testing.T) string {
 	return pgtest.NewDB(t, "testdata/leaderboards/models.sql")
@@ -100,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 	dbURL := newDB(t)
 	conn := pgtest.Connect(t, dbURL)
 	ctx := context.Background()
-	recs := append(records(t, "valid.ndjson"), records(t, "limits.ndjson")...)
+	recs := append(leaderboardtest.Ranked(t, "valid.ndjson"), leaderboardtest.Ranked(t, "limits.ndjson")...)
 	s := New(conn, Options{Now: fixedClock(t0)})
 	for _, rec := range recs {
 		res, err := s.PublishSnapshot(ctx, rec)
@@ -141,7 +117,7 @@ func TestConnectionLostBeforeEntries(t *testing.T) {
 	dbURL := newDB(t)
 	conn := pgtest.Connect(t, dbURL)
 	killer := pgtest.Connect(t, dbURL)
-	rec := records(t, "valid.ndjson")[0]
+	rec := leaderboardtest.Ranked(t, "valid.ndjson")[0]
 	s := New(conn, Options{AfterSnapshot: func(ctx context.Context, tx pgx.Tx) error {
 		pid := tx.Conn().PgConn().PID()
 		var ok bool
@@ -168,7 +144,7 @@ func TestConnectionLostBeforeEntries(t *testing.T) {
 func TestUnknownSlugs(t *testing.T) {
 	dbURL := newDB(t)
 	conn := pgtest.Connect(t, dbURL)
-	recs := records(t, "unknown-slug.ndjson")
+	recs := leaderboardtest.Ranked(t, "unknown-slug.ndjson")
 	s := New(conn, Options{Now: fixedClock(t0)})
 	_, err := s.PublishSnapshot(context.Background(), recs[1])
 	var ue *UnknownError
@@ -195,7 +171,7 @@ func TestIdempotentAndSameSecond(t *testing.T) {
 	dbURL := newDB(t)
 	conn := pgtest.Connect(t, dbURL)
 	ctx := context.Background()
-	rec := records(t, "valid.ndjson")[0]
+	rec := leaderboardtest.Ranked(t, "valid.ndjson")[0]
 	s := New(conn, Options{Now: fixedClock(t0)})
 	first, err := s.PublishSnapshot(ctx, rec)
 	if err != nil {
@@ -242,7 +218,7 @@ func TestVisibility(t *testing.T) {
 	dbURL := newDB(t)
 	conn := pgtest.Connect(t, dbURL)
 	ctx := context.Background()
-	rec := records(t, "valid.ndjson")[0]
+	rec := leaderboardtest.Ranked(t, "valid.ndjson")[0]
 	res, err := New(conn, Options{Visibility: Private, Now: fixedClock(t0)}).PublishSnapshot(ctx, rec)
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +243,7 @@ func TestVisibility(t *testing.T) {
 
 func TestConcurrentPublishers(t *testing.T) {
 	dbURL := newDB(t)
-	recs := records(t, "valid.ndjson")
+	recs := leaderboardtest.Ranked(t, "valid.ndjson")
 	const workers = 6
 	var wg sync.WaitGroup
 	results := make([]*Result, workers)
@@ -321,7 +297,7 @@ func TestRestrictedRole(t *testing.T) {
 	conn := pgtest.Connect(t, pgtest.WithUser(t, dbURL, role, ""))
 	ctx := context.Background()
 	s := New(conn, Options{Now: fixedClock(t0)})
-	for _, rec := range records(t, "valid.ndjson") {
+	for _, rec := range leaderboardtest.Ranked(t, "valid.ndjson") {
 		if _, err := s.PublishSnapshot(ctx, rec); err != nil {
 			t.Fatalf("%s: %v", rec.Leaderboard, err)
 		}
@@ -332,7 +308,7 @@ func TestRestrictedRole(t *testing.T) {
 	}
 	// Without UPDATE on the snapshots, publishing is a configuration error.
 	pgtest.Exec(t, dbURL, fmt.Sprintf(`REVOKE UPDATE ON api.leaderboard_snapshot FROM %s`, role))
-	c := *records(t, "valid.ndjson")[0]
+	c := *leaderboardtest.Ranked(t, "valid.ndjson")[0]
 	c.Battles++
 	_, err := s.PublishSnapshot(ctx, &c)
 	if exitcode.Code(err) != exitcode.Config {
