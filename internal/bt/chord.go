@@ -7,14 +7,13 @@ import (
 
 // Chord refits problems close to a reference one (bootstrap resamples of
 // it) by the chord method: Newton steps with the reference Hessian,
-// factored once, instead of a new Hessian and factorisation each step.
+// inverted once, instead of a new Hessian and factorisation each step.
 // A resample's Hessian differs from the reference by the sampling noise of
 // the counts, so each step gains one to two digits on large data and less
 // on sparse data, where a chord step, a fifth of the cost of a Newton step
 // with its line search, still wins while the steps shrink by a fifth each
 // time; a refit whose steps shrink slower falls back to Fit.
 type Chord struct {
-	ref Problem
 	n   int
 	inv []float64 // the inverse of the (shifted) reference Hessian, n×n
 	at  []float64 // where every refit starts: the reference's ratings
@@ -25,7 +24,7 @@ type Chord struct {
 // maximum-likelihood ratings are at.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
-	c := &Chord{ref: ref, n: n, inv: make([]float64, n*n), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
+	c := &Chord{n: n, inv: make([]float64, n*n), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
 	for k, q := range ref.Pairs {
 		c.p0[k] = sigmoid(Alpha * (at[q.I] - at[q.J]))
 	}
