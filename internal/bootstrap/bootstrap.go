@@ -65,9 +65,8 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 	threads = max(1, min(threads, o.Rounds))
 	// Rounds refit by the chord method from the full data's Hessian when
 	// the full data is well posed (start is then its maximum likelihood).
-	full := bt.Problem{Models: n, Pairs: slices.Clone(p.Pairs)}
-	chord, _ := bt.NewChord(full, start)
-	if !bt.WellPosed(full) {
+	chord, _ := bt.NewChord(p, start)
+	if !bt.WellPosed(p) {
 		chord = nil
 	}
 	var next, done, illPosed atomic.Int64
