@@ -22,7 +22,7 @@ section() { printf '\n== %s\n' "$*"; }
 if [ "$what" = all ] || [ "$what" = go ]; then
 	section "cores (go test -bench; ns/op on this machine)"
 	go test -run '^$' -bench 'Fit100|Run30Models' -benchtime 5x ./internal/bt ./internal/bootstrap | grep -E '^Benchmark'
-	go test -run '^$' -bench 'Binomial' ./internal/bootstrap | grep -E '^Benchmark'
+	go test -run '^$' -bench 'Poisson' ./internal/bootstrap | grep -E '^Benchmark'
 fi
 if [ "$what" = all ] || [ "$what" = rank ]; then
 	section "rank"

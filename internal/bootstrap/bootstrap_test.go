@@ -9,55 +9,111 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/bt"
 )
 
+// lfact is log(x!).
+func lfact(x float64) float64 {
+	v, _ := math.Lgamma(x + 1)
+	return v
+}
+
 // binomialPMF returns P(X = k) for X ~ Binomial(n, p).
 func binomialPMF(n, k int64, p float64) float64 {
 	return math.Exp(lfact(float64(n)) - lfact(float64(k)) - lfact(float64(n-k)) +
 		float64(k)*math.Log(p) + float64(n-k)*math.Log1p(-p))
 }
 
+// poissonPMF returns P(X = k) for X ~ Poisson(mu).
+func poissonPMF(mu float64, k int64) float64 {
+	return math.Exp(-mu + float64(k)*math.Log(mu) - lfact(float64(k)))
+}
+
 // The sampler's frequencies match the exact probabilities (a chi-square
-// test per case, both algorithms and both halves of p).
-func TestBinomialDistribution(t *testing.T) {
+// test per case), from tables and by PTRS, small means to large.
+func TestPoissonDistribution(t *testing.T) {
 	rng := rand.NewPCG(11, 12)
 	for _, tc := range []struct {
-		n int64
-		p float64
+		mu    float64
+		table bool
 	}{
-		{5, 0.3}, {40, 0.1}, {100, 0.5}, {1000, 0.02}, {1000, 0.97}, {1_000_000, 0.001}, {250, 0.3}, {30, 0.4},
+		{0.02, true}, {0.7, true}, {3, true}, {9.99, true}, {64, true}, {1000, true}, {250_000, true},
+		{10, false}, {17.5, false}, {64, false}, {1000, false}, {250_000, false},
 	} {
+		var tables poissonTables
+		p := newPTRS(tc.mu)
+		if tc.table {
+			tables.table(&p)
+		}
 		const draws = 200_000
 		counts := map[int64]int{}
 		sum := 0.0
 		for range draws {
-			x := binomial(rng, tc.n, tc.p)
-			if x < 0 || x > tc.n {
-				t.Fatalf("n=%d p=%v: drew %d", tc.n, tc.p, x)
+			x := tables.draw(&p, rng)
+			if x < 0 {
+				t.Fatalf("mu=%v: drew %d", tc.mu, x)
 			}
 			counts[x]++
 			sum += float64(x)
 		}
-		if ok, msg := binomialFits(counts, draws, tc.n, tc.p); !ok {
-			t.Errorf("n=%d p=%v: %s; mean %.3f want %.3f", tc.n, tc.p, msg, sum/draws, float64(tc.n)*tc.p)
+		hi := int64(tc.mu + 12*math.Sqrt(tc.mu) + 20)
+		if ok, msg := fits(counts, draws, hi, func(k int64) float64 { return poissonPMF(tc.mu, k) }); !ok {
+			t.Errorf("mu=%v table=%v: %s; mean %.3f", tc.mu, tc.table, msg, sum/draws)
 		}
 	}
 }
 
-// binomialFits is a chi-square test that counts (value → times drawn, of
-// draws) come from Binomial(n, p), at the 99.99% level.
-func binomialFits(counts map[int64]int, draws int, n int64, p float64) (bool, string) {
+// A table holds the distribution function: it ends at 1, and each entry
+// is within rounding of the exact P(X ≤ k) (relative 10⁻⁹: at mu = 10⁶
+// the reference's exponent, some 10⁷ before it cancels, keeps no more).
+func TestPoissonTable(t *testing.T) {
+	for _, mu := range []float64{0.5, 12, 777.7, 1e6} {
+		var tables poissonTables
+		p := newPTRS(mu)
+		tables.table(&p)
+		cdf := tables.cdf[p.off : p.off+p.size]
+		if cdf[len(cdf)-1] != 1 || (p.lo > 0) != (mu > 100) {
+			t.Fatalf("mu=%v: table from %d, last %v", mu, p.lo, cdf[len(cdf)-1])
+		}
+		exact := 0.0
+		for k := int64(0); k < p.lo; k++ {
+			exact += poissonPMF(mu, k)
+		}
+		for i, c := range cdf[:len(cdf)-1] {
+			exact += poissonPMF(mu, p.lo+int64(i))
+			if math.Abs(c-exact) > 1e-12+1e-9*exact {
+				t.Fatalf("mu=%v: P(X ≤ %d) %v, want %v", mu, p.lo+int64(i), c, exact)
+			}
+		}
+		// The table ends where the probabilities fall under 2⁻⁶⁴.
+		below, beyond := 0.0, poissonPMF(mu, p.lo+int64(p.size))
+		if p.lo > 0 {
+			below = poissonPMF(mu, p.lo-1)
+		}
+		if below > 0x1p-63 || beyond > 0x1p-63 || poissonPMF(mu, p.lo+int64(p.size)-1) < 0x1p-65 {
+			t.Errorf("mu=%v: P(X = %d) = %v and P(X = %d) = %v around the table", mu, p.lo-1, below, p.lo+int64(p.size), beyond)
+		}
+	}
+}
+
+// fits is a chi-square test that counts (value → times drawn, of draws)
+// come from the distribution pmf on 0..hi, at the 99.99% level.
+func fits(counts map[int64]int, draws int, hi int64, pmf func(int64) float64) (bool, string) {
 	// Pool the values into bins of expected count ≥ 50.
 	chi, bins := 0.0, 0
 	var exp float64
 	var obs int
-	for k := int64(0); k <= n; k++ {
-		exp += float64(draws) * binomialPMF(n, k, p)
+	for k := int64(0); k <= hi; k++ {
+		exp += float64(draws) * pmf(k)
 		obs += counts[k]
-		if exp >= 50 || k == n {
+		if exp >= 50 || k == hi {
 			if exp > 1e-9 {
 				chi += (float64(obs) - exp) * (float64(obs) - exp) / exp
 				bins++
 			}
 			exp, obs = 0, 0
+		}
+	}
+	for k, n := range counts {
+		if k > hi {
+			return false, fmt.Sprintf("drew %d %d times, beyond %d", k, n, hi)
 		}
 	}
 	// The 99.99% point of chi-square with d degrees of freedom is below
@@ -69,63 +125,64 @@ func binomialFits(counts map[int64]int, draws int, n int64, p float64) (bool, st
 
 // A round's counts are Multinomial(total, Count/total): each cell's count
 // is Binomial(total, Count/total), and so is the sum of any cells, whether
-// a cell is drawn by a binomial step or battle by battle from the alias
-// table.
+// cells draw from tables or by PTRS, and when the Poisson stage has
+// nothing to draw (a total under slack²).
 func TestResampleIsMultinomial(t *testing.T) {
-	counts := []int64{1, 2, 3, 5, 7, fewBattles, 40, 1000, 3}
-	var cells []Cell
-	var total int64
-	for i, c := range counts {
-		cells = append(cells, Cell{Pair: int32(i), Y: 1, Count: c})
-		total += c
-	}
-	pl := newPlan(cells)
-	if len(pl.few) != 6 || len(pl.steps) != 3 {
-		t.Fatalf("%d cells of few battles and %d steps, want 6 and 3", len(pl.few), len(pl.steps))
-	}
-	pairs := make([]bt.Pair, len(cells))
-	const rounds = 100_000
-	seen := map[string]map[int64]int{}
-	watch := map[string][]int{"1": {0}, "7": {4}, "8": {5}, "1000": {7}, "3+3": {2, 8}, "2+40": {1, 6}}
-	for k := range watch {
-		seen[k] = map[int64]int{}
-	}
-	rng := rand.NewPCG(7, 8)
-	for range rounds {
-		resample(rng, pl, total, pairs)
-		for k, idx := range watch {
-			var x float64
-			for _, i := range idx {
-				x += pairs[i].N
+	for _, tc := range []struct {
+		name   string
+		counts []int64
+		budget int
+		watch  map[string][]int
+	}{
+		{"tables", []int64{1, 2, 3, 5, 7, 8, 40, 1000, 3}, tableBudget,
+			map[string][]int{"1": {0}, "7": {4}, "8": {5}, "1000": {7}, "3+3": {2, 8}, "2+40": {1, 6}}},
+		{"ptrs", []int64{1, 2, 3, 5, 7, 8, 40, 1000, 3}, 0,
+			map[string][]int{"1": {0}, "40": {6}, "1000": {7}, "3+40": {2, 6}}},
+		{"tiny", []int64{1, 1}, tableBudget, map[string][]int{"1": {0}}},
+	} {
+		var cells []Cell
+		var total int64
+		for i, c := range tc.counts {
+			cells = append(cells, Cell{Pair: int32(i), Y: 1, Count: c})
+			total += c
+		}
+		pl := newPlan(cells, tc.budget)
+		pairs := make([]bt.Pair, len(cells))
+		const rounds = 100_000
+		seen := map[string]map[int64]int{}
+		for k := range tc.watch {
+			seen[k] = map[int64]int{}
+		}
+		rng := rand.NewPCG(7, 8)
+		for range rounds {
+			resample(rng, pl, pairs)
+			for k, idx := range tc.watch {
+				var x float64
+				for _, i := range idx {
+					x += pairs[i].N
+				}
+				seen[k][int64(x)]++
 			}
-			seen[k][int64(x)]++
 		}
-	}
-	for k, idx := range watch {
-		var c int64
-		for _, i := range idx {
-			c += counts[i]
-		}
-		if ok, msg := binomialFits(seen[k], rounds, total, float64(c)/float64(total)); !ok {
-			t.Errorf("cells %s: %s", k, msg)
+		for k, idx := range tc.watch {
+			var c int64
+			for _, i := range idx {
+				c += tc.counts[i]
+			}
+			p := float64(c) / float64(total)
+			if ok, msg := fits(seen[k], rounds, total, func(x int64) float64 { return binomialPMF(total, x, p) }); !ok {
+				t.Errorf("%s: cells %s: %s", tc.name, k, msg)
+			}
 		}
 	}
 }
 
-// The Stirling-series ratio the sampler uses equals the exact one.
-func TestLogRatioExact(t *testing.T) {
-	for _, tc := range []struct{ n, p float64 }{{40, 0.3}, {1000, 0.02}, {1e6, 0.4}, {123457, 0.001}} {
-		r := tc.p / (1 - tc.p)
-		m := math.Floor((tc.n + 1) * tc.p)
-		h := (m+0.5)*math.Log((m+1)/(r*(tc.n-m+1))) + stirlingTail(m) + stirlingTail(tc.n-m)
-		for _, k := range []float64{0, 1, 5, 9, 10, m - 3, m, m + 7, tc.n - 1, tc.n} {
-			if k < 0 || k > tc.n {
-				continue
-			}
-			exact := lfact(m) + lfact(tc.n-m) - lfact(k) - lfact(tc.n-k) + (k-m)*math.Log(r)
-			if got := logRatio(tc.n, r, m, h, k); math.Abs(got-exact) > 1e-8*max(1, math.Abs(exact)) {
-				t.Errorf("n=%v p=%v k=%v: %v, want %v", tc.n, tc.p, k, got, exact)
-			}
+// PTRS's log k! from Stirling's series equals the exact one.
+func TestLogFactorial(t *testing.T) {
+	for _, k := range []float64{0, 1, 5, 9, 10, 11, 57, 1000, 123457, 1e9} {
+		got := (k+0.5)*math.Log(k+1) - (k + 1) + 0.5*math.Log(2*math.Pi) + stirlingTail(k)
+		if exact := lfact(k); math.Abs(got-exact) > 1e-12*max(1, exact) {
+			t.Errorf("log %v! = %v, want %v", k, got, exact)
 		}
 	}
 }
@@ -136,7 +193,7 @@ func TestResampleKeepsTotal(t *testing.T) {
 	pairs := make([]bt.Pair, 3)
 	var meanN [3]float64
 	for range 2000 {
-		resample(rng, newPlan(cells), 193_807, pairs)
+		resample(rng, newPlan(cells, tableBudget), pairs)
 		if s := pairs[0].N + pairs[1].N + pairs[2].N; s != 193_807 {
 			t.Fatalf("resampled %v battles, want 193807", s)
 		}
@@ -275,17 +332,24 @@ func BenchmarkRun30Models1000Rounds(b *testing.B) {
 	}
 }
 
-func BenchmarkBinomial(b *testing.B) {
+// A draw from a table and by PTRS, as a bootstrap plan holds them.
+func BenchmarkPoisson(b *testing.B) {
 	rng := rand.NewPCG(1, 1)
-	for _, c := range []struct {
-		n int64
-		p float64
-	}{{1_000_000, 0.001}, {1_000_000, 0.00001}, {500, 0.01}} {
-		bn := newBinom(c.p) // as a bootstrap plan holds it
-		b.Run(fmt.Sprint(c.n, "/", c.p), func(b *testing.B) {
-			for range b.N {
-				bn.draw(rng, c.n)
+	for _, mu := range []float64{3, 50, 1000, 100_000} {
+		for _, table := range []bool{true, false} {
+			if mu < ptrsFrom && !table {
+				continue
 			}
-		})
+			var tables poissonTables
+			p := newPTRS(mu)
+			if table {
+				tables.table(&p)
+			}
+			b.Run(fmt.Sprintf("mu=%v/table=%v", mu, table), func(b *testing.B) {
+				for range b.N {
+					tables.draw(&p, rng)
+				}
+			})
+		}
 	}
 }
