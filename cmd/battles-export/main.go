@@ -43,6 +43,10 @@ With --aggregate the database counts identical battles: one line per
 (model_a, model_b, winner, categories) with "count"; ranking it gives the
 same result as ranking the raw lines.
 
+A category that no api.leaderboard row names is exported all the same and
+named in a warning on stderr; with --aggregate it costs a second pass of the
+query (the first one counts on the leaderboards' categories).
+
 The role needs USAGE on schema api and SELECT on api.leaderboard, api.model,
 api.battle, api.battle_evaluation, api.battle_validation,
 api.battle_categorization and api.battle_categorization_category.
@@ -117,6 +121,14 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 	stats, err := export.Run(c.Context, conn, stdout, o)
 	if err != nil {
 		return err
+	}
+	if len(stats.Unlisted) > 0 {
+		reread := ""
+		if stats.Reread {
+			reread = "; the aggregated query ran twice to carry them"
+		}
+		log.Warnf("categories that no api.leaderboard row names: %s (exported all the same%s)",
+			strings.Join(stats.Unlisted, ", "), reread)
 	}
 	log.Event("complete", "rows", stats.Records, "battles", stats.Battles,
 		"duration", time.Since(start).Seconds())

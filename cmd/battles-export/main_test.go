@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
@@ -37,4 +40,27 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
+}
+
+// A category that no leaderboard row names is exported, and named in a
+// warning.
+func TestWarnsOfUnlistedCategories(t *testing.T) {
+	if os.Getenv(pgtest.EnvVar) == "" {
+		t.Skip("TEST_DATABASE_URL is not set: no PostgreSQL to export from")
+	}
+	url := pgtest.NewDB(t, filepath.Join("cmd", "battles-export", "testdata", "battles.sql"))
+	pgtest.Exec(t, url, `INSERT INTO api.battle_categorization_category (categorization_id, category)
+		VALUES ('00000000-0000-0000-0000-0000000000c3', 'astrology')`)
+	for _, args := range [][]string{{}, {"--aggregate"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"battles-export", "--database-url", url}, args...),
+			strings.NewReader(""), &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), `"categories":["astrology","genomics"]`) {
+			t.Fatalf("%v: exit %d, stdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+		}
+		want := "battles-export: categories that no api.leaderboard row names: astrology (exported all the same"
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("%v: stderr %q, want %q", args, stderr.String(), want)
+		}
+	}
 }

@@ -8,8 +8,10 @@ package export
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/bits"
 	"slices"
 	"strings"
@@ -49,6 +51,11 @@ const ProgressEvery = 4096
 type Stats struct {
 	Records int64 // battle lines
 	Battles int64 // battles they stand for
+	// Unlisted are the categories of the lines that no leaderboard row
+	// names, sorted; Reread says that the aggregated query ran twice
+	// because of them (see Run).
+	Unlisted []string
+	Reread   bool
 }
 
 // Conn is what an export needs of a database connection.
@@ -85,9 +92,18 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	if err != nil {
 		return Stats{}, err
 	}
-	categories, err := Categories(ctx, tx)
-	if err != nil {
-		return Stats{}, err
+	// The category masks need a list of categories. Reading every category
+	// costs a scan before the battle query can start, so the aggregated
+	// export first tries the leaderboards' own: a categorization that
+	// lists another category shows in the first row, and the query runs
+	// again with them all. The raw rows come in their own order, so the
+	// raw export reads them all first.
+	listed := categorySlugs(boards)
+	categories := listed
+	if !o.Aggregate || !masked(listed) {
+		if categories, err = Categories(ctx, tx); err != nil {
+			return Stats{}, err
+		}
 	}
 
 	now := time.Now
@@ -110,7 +126,15 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	if err := enc.WriteHeader(h); err != nil {
 		return Stats{}, writeError(err)
 	}
-	if err := streamRows(ctx, tx, enc, models, categories, o); err != nil {
+	seen, err := streamRows(ctx, tx, enc, models, categories, o)
+	reread := errors.Is(err, errUnlisted)
+	if reread {
+		if categories, err = Categories(ctx, tx); err != nil {
+			return Stats{}, err
+		}
+		seen, err = streamRows(ctx, tx, enc, models, categories, o)
+	}
+	if err != nil {
 		return Stats{}, err
 	}
 	// Only a transaction that ends cleanly proves the rows were all read
@@ -122,8 +146,31 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	if err != nil {
 		return Stats{}, writeError(err)
 	}
-	return Stats{Records: t.Records, Battles: t.Battles}, nil
+	st := Stats{Records: t.Records, Battles: t.Battles, Reread: reread}
+	for _, c := range seen {
+		if !slices.Contains(listed, c) {
+			st.Unlisted = append(st.Unlisted, c)
+		}
+	}
+	return st, nil
 }
+
+// categorySlugs returns the slugs of the category leaderboards (all but
+// overall), sorted.
+func categorySlugs(boards []battle.LeaderboardName) []string {
+	var slugs []string
+	for _, l := range boards {
+		if l.Slug != overall {
+			slugs = append(slugs, l.Slug)
+		}
+	}
+	slices.Sort(slugs)
+	return slugs
+}
+
+// errUnlisted stops a battle query whose first row has a category outside
+// its list, before anything is written.
+var errUnlisted = errors.New("a category outside the list")
 
 // Querier is what reading needs: a transaction or a connection.
 type Querier interface {
@@ -207,20 +254,24 @@ func Categories(ctx context.Context, q Querier) ([]string, error) {
 	return cats, nil
 }
 
-// streamRows runs the battle query and writes each row as it arrives.
-func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[[16]byte]string, cats []string, o Options) error {
+// streamRows runs the battle query and writes each row as it arrives. It
+// returns the categories written, sorted, or errUnlisted when the first row
+// has a category outside cats (see Query).
+func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[[16]byte]string, cats []string, o Options) ([]string, error) {
 	sql, args := Query(o, cats)
-	masks := len(cats) <= MaskBits
+	masks := masked(cats)
 	for _, set := range Settings {
 		if _, err := q.Exec(ctx, set); err != nil {
-			return readError("battles", err)
+			return nil, readError("battles", err)
 		}
 	}
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return readError("battles", err)
+		return nil, readError("battles", err)
 	}
 	defer rows.Close()
+	var seenMask uint64       // the categories written, with masks
+	seen := map[string]bool{} // and with arrays
 
 	var (
 		m1, m2, id [16]byte
@@ -243,28 +294,40 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 	var lines int64
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return readError("battles", err)
+			return nil, readError("battles", err)
 		}
 		var ok bool
 		if r.ModelA, ok = models[m1]; !ok {
-			return exitcode.Errorf(exitcode.Failure, "battle refers to model %x, not in api.model", m1)
+			return nil, exitcode.Errorf(exitcode.Failure, "battle refers to model %x, not in api.model", m1)
 		}
 		if r.ModelB, ok = models[m2]; !ok {
-			return exitcode.Errorf(exitcode.Failure, "battle refers to model %x, not in api.model", m2)
+			return nil, exitcode.Errorf(exitcode.Failure, "battle refers to model %x, not in api.model", m2)
 		}
 		if r.Winner, ok = winners[outcome]; !ok {
-			return exitcode.Errorf(exitcode.Failure, "battle outcome %q is not model1, model2 or tie", outcome)
+			return nil, exitcode.Errorf(exitcode.Failure, "battle outcome %q is not model1, model2 or tie", outcome)
 		}
 		switch {
+		case masks && mask != nil && *mask < 0:
+			if lines > 0 {
+				// Query sorts such rows first.
+				return nil, exitcode.Errorf(exitcode.Failure, "battle query: a category outside the list after %d rows", lines)
+			}
+			return nil, errUnlisted
 		case masks:
 			categories = categories[:0]
 			if mask != nil {
+				seenMask |= uint64(*mask)
 				for m := uint64(*mask); m != 0; m &= m - 1 {
 					categories = append(categories, cats[bits.TrailingZeros64(m)])
 				}
 			}
 		case !o.Aggregate:
 			slices.Sort(categories)
+		}
+		if !masks {
+			for _, c := range categories {
+				seen[c] = true
+			}
 		}
 		r.Categories = categories
 		if o.Aggregate {
@@ -276,7 +339,7 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 			r.CreatedAt = string(tsBuf)
 		}
 		if err := enc.WriteRecord(&r); err != nil {
-			return writeError(err)
+			return nil, writeError(err)
 		}
 		lines++
 		if o.Progress != nil && lines%ProgressEvery == 0 {
@@ -284,12 +347,15 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return readError("battles", err)
+		return nil, readError("battles", err)
 	}
 	if o.Progress != nil {
 		o.Progress(lines)
 	}
-	return nil
+	for m := seenMask; m != 0; m &= m - 1 {
+		seen[cats[bits.TrailingZeros64(m)]] = true
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // winners maps api.battle_evaluation.outcome to the battle record's winner.

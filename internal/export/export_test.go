@@ -114,14 +114,17 @@ type stream struct {
 	records []battle.Record
 	trailer *battle.Trailer
 	raw     string
+	stats   Stats
 }
 
 func export(t *testing.T, url string, o Options) (stream, error) {
 	t.Helper()
 	conn := pgtest.Connect(t, url)
 	var out bytes.Buffer
-	_, err := Run(context.Background(), conn, &out, o)
-	return parse(t, out.String()), err
+	st, err := Run(context.Background(), conn, &out, o)
+	s := parse(t, out.String())
+	s.stats = st
+	return s, err
 }
 
 func mustExport(t *testing.T, url string, o Options) stream {
@@ -414,6 +417,14 @@ func TestCategoriesAsMasksAndAsArrays(t *testing.T) {
 			if got, want := multiset(agg.records), multiset(raw.records); !maps.Equal(got, want) {
 				t.Errorf("aggregated %v, raw %v", got, want)
 			}
+			// The category no leaderboard names is reported, and the
+			// aggregated query, which tried the leaderboards' categories
+			// first, ran again for it.
+			for _, s := range []stream{raw, agg} {
+				if !slices.Equal(s.stats.Unlisted, []string{"not-a-leaderboard"}) || s.stats.Reread != s.header.Aggregated {
+					t.Errorf("aggregated %v: stats %+v", s.header.Aggregated, s.stats)
+				}
+			}
 			for lb, want := range map[string][]string{
 				"genomics":   {"genomics", "genomics+immunology"},
 				"immunology": {"genomics+immunology"},
@@ -439,6 +450,7 @@ func TestQueryFormOfCategories(t *testing.T) {
 	}{
 		{cats[:MaskBits], true, []any{cats[:MaskBits], int64(1) << 62}},
 		{cats, false, []any{"c62"}},
+		{nil, false, []any{"c62"}},
 	} {
 		sql, args := Query(Options{Leaderboard: "c62"}, tc.cats)
 		if strings.Contains(sql, "bit_or") != tc.masks || strings.Contains(sql, "array_agg") == tc.masks {
@@ -490,6 +502,11 @@ func TestAggregateAndRawAgreeOnDemoData(t *testing.T) {
 			t.Fatalf("aggregated line %+v repeats a group or has a bad count or per-battle fields", r)
 		}
 		seen[keyOf(r)] = true
+	}
+	// Every category of the demo data has a leaderboard: the aggregated
+	// query ran once.
+	if agg.stats.Reread || len(agg.stats.Unlisted)+len(raw.stats.Unlisted) > 0 {
+		t.Errorf("stats: aggregated %+v, raw %+v", agg.stats, raw.stats)
 	}
 	// Deterministic: a second export writes the same lines.
 	again := mustExport(t, url, Options{Aggregate: true})
@@ -609,5 +626,17 @@ func TestConnectionCutMidStream(t *testing.T) {
 				t.Error("a cut stream has a trailer")
 			}
 		})
+	}
+}
+
+// Aggregated rows with a category outside the list (a negative mask) come
+// first, so that the first row tells.
+func TestAggregateOrdersUnlistedFirst(t *testing.T) {
+	sql, _ := Query(Options{Aggregate: true}, []string{"genomics"})
+	if !strings.Contains(sql, "ORDER BY coalesce(x.categories, 0) >= 0, x.model1_id") {
+		t.Errorf("aggregated query:\n%s", sql)
+	}
+	if sql, _ := Query(Options{Aggregate: true}, nil); strings.Contains(sql, "coalesce(x.categories") {
+		t.Errorf("aggregated query with arrays:\n%s", sql)
 	}
 }

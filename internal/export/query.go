@@ -14,12 +14,13 @@ import (
 // battle_categorization inside the grouped subquery makes PostgreSQL walk
 // it by index, in random order.
 //
-// A categorization's categories travel as a bit mask when there are at
-// most MaskBits distinct categories (a battle's bit i is categories[i] of
-// Categories, passed as $1): an integer is cheaper to group by, hash and
-// read than an array, and bit_or, unlike array_agg, combines partial
-// results, so that the grouping can run in parallel workers. With more
-// categories they travel as arrays.
+// A categorization's categories travel as a bit mask over a list of at
+// most MaskBits categories, passed as $1 (bit i is the list's i-th): an
+// integer is cheaper to group by, hash and read than an array, and bit_or,
+// unlike array_agg, combines partial results, so that the grouping can run
+// in parallel workers. A category outside the list sets the sign bit
+// instead, which says that the list was not enough. With no list, or
+// more categories than a mask holds, they travel as arrays.
 const qualifyingFrom = `
 FROM api.battle b
 JOIN api.battle_evaluation e ON e.battle_id = b.id
@@ -29,9 +30,9 @@ LEFT JOIN (%s) c ON c.categorization_id = bc.id
 WHERE v.is_biomedical`
 
 const (
-	maskCategories = `SELECT cc.categorization_id, bit_or(1::int8 << (cat.bit - 1)::int) AS categories
+	maskCategories = `SELECT cc.categorization_id, bit_or(1::int8 << coalesce(cat.bit - 1, 63)::int) AS categories
 	FROM api.battle_categorization_category cc
-	JOIN unnest($1::text[]) WITH ORDINALITY AS cat(slug, bit) ON cat.slug = cc.category
+	LEFT JOIN unnest($1::text[]) WITH ORDINALITY AS cat(slug, bit) ON cat.slug = cc.category
 	GROUP BY cc.categorization_id`
 	// Raw rows: the few categories of a battle are sorted by the reader
 	// (sorting them here costs a sort per categorization). Grouping: equal
@@ -44,9 +45,15 @@ const (
 	GROUP BY cc.categorization_id`
 )
 
-// MaskBits is the most categories a bit mask carries (bit 63, the sign,
-// stays clear so that masks sort as they compare).
+// MaskBits is the most categories a bit mask carries: bit 63, the sign,
+// marks the categories outside the list.
 const MaskBits = 63
+
+// masked says whether the battle query carries categories as masks over
+// this list.
+func masked(categories []string) bool {
+	return categories != nil && len(categories) <= MaskBits
+}
 
 // Settings are the transaction's planner settings for the battle query,
 // measured on a million battles with two cores: enough work_mem for its
@@ -68,9 +75,11 @@ var Settings = []string{
 // group (model1_id, model2_id, outcome, categories, count) ordered by the
 // models' ids, the outcome and the categories.
 //
-// categories are every category of the database, sorted; when there are
-// at most MaskBits of them, the categories column is an int8 bit mask over
-// them (NULL for none), else a text array (NULL for none).
+// With a list of at most MaskBits categories, the categories column is an
+// int8 bit mask over them (NULL for none), negative when some category is
+// not in the list; the aggregated rows with a negative mask come first.
+// Without a list (nil) or with a longer one, it is a text array (NULL for
+// none).
 func Query(o Options, categories []string) (string, []any) {
 	var where strings.Builder
 	var args []any
@@ -82,7 +91,7 @@ func Query(o Options, categories []string) (string, []any) {
 	if o.Aggregate {
 		subquery = orderedCategories
 	}
-	masks := len(categories) <= MaskBits
+	masks := masked(categories)
 	if masks {
 		subquery = maskCategories
 		arg(categories)
@@ -119,9 +128,13 @@ func Query(o Options, categories []string) (string, []any) {
 	// groups are hashed and then the few of them sorted: left to itself
 	// the planner sorts every battle to group them in order, which costs
 	// more than the grouping.
+	order := "x.model1_id, x.model2_id, x.outcome, x.categories NULLS FIRST"
+	if masks {
+		order = "coalesce(x.categories, 0) >= 0, " + order
+	}
 	return `SELECT x.model1_id, x.model2_id, x.outcome, x.categories, x.n
 FROM (SELECT b.model1_id, b.model2_id, e.outcome, c.categories, count(*) AS n` + from + `
 	GROUP BY b.model1_id, b.model2_id, e.outcome, c.categories
 	OFFSET 0) x
-ORDER BY x.model1_id, x.model2_id, x.outcome, x.categories NULLS FIRST`, args
+ORDER BY ` + order, args
 }
