@@ -67,17 +67,41 @@ json_str() {
 		awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'
 }
 
+# jstr S: sets J to S as a JSON string, without a subshell when S needs no
+# escaping (the job's start is on its critical path: every fork counts).
+jstr() {
+	case $1 in
+	*[\\\"]* | *[![:print:]]*) J="\"$(json_str "$1")\"" ;;
+	*) J="\"$1\"" ;;
+	esac
+}
+
 # q S: S as a JSON string.
-q() { printf '"%s"' "$(json_str "$1")"; }
+q() {
+	jstr "$1"
+	printf '%s' "$J"
+}
 
 now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-# now_ms: milliseconds since the epoch (seconds resolution where date lacks %N).
-now_ms() {
-	_t=$(date +%s%N 2>/dev/null)
-	case $_t in
-	'' | *[!0-9]*) echo $(($(date +%s) * 1000)) ;;
-	*) echo $((_t / 1000000)) ;;
+# clock: sets MS to a clock in milliseconds, for durations: the system's
+# uptime where /proc has it (read without a fork), else the epoch from
+# date (seconds resolution where date lacks %N).
+clock() {
+	MS=
+	if read -r _up _ </proc/uptime 2>/dev/null; then
+		case $_up in
+		*[0-9].[0-9][0-9]) MS=$((${_up%.*} * 1000 + (1${_up#*.} - 100) * 10)) ;;
+		esac
+	fi
+	case $MS in
+	'' | *[!0-9]*) ;;
+	*) return ;;
+	esac
+	MS=$(date +%s%N 2>/dev/null)
+	case $MS in
+	'' | *[!0-9]*) MS=$(($(date +%s) * 1000)) ;;
+	*) MS=$((MS / 1000000)) ;;
 	esac
 }
 
@@ -85,7 +109,7 @@ now_ms() {
 # starting with a comma.
 log() {
 	printf '{"time":"%s","level":"%s","msg":"%s","tool":"%s","correlation_id":%s,"event":"%s"%s}\n' \
-		"$(now_iso)" "$1" "$2" "$JOB" "$(q "${CORRELATION_ID-}")" "$2" "${3-}"
+		"$(now_iso)" "$1" "$2" "$JOB" "$CID_JSON" "$2" "${3-}"
 }
 
 # ---- configuration -----------------------------------------------------------
@@ -100,8 +124,7 @@ for _v in LEADERBOARD_SLUG NUM_BOOTSTRAP MIN_EVALS SIGNIFICANT MIN_TOTAL_BATTLES
 done
 
 if [ -z "${CORRELATION_ID-}" ]; then
-	CORRELATION_ID=$(cat /proc/sys/kernel/random/uuid 2>/dev/null) ||
-		CORRELATION_ID=
+	read -r CORRELATION_ID </proc/sys/kernel/random/uuid 2>/dev/null || CORRELATION_ID=
 	if [ -z "$CORRELATION_ID" ]; then
 		CORRELATION_ID=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n' |
 			sed 's/^\(........\)\(....\)\(....\)\(....\)\(............\)$/\1-\2-\3-\4-\5/')
@@ -109,8 +132,11 @@ if [ -z "${CORRELATION_ID-}" ]; then
 fi
 LOG_FORMAT=json
 export CORRELATION_ID LOG_FORMAT
+jstr "$CORRELATION_ID"
+CID_JSON=$J
 
-STARTED_MS=$(now_ms)
+clock
+STARTED_MS=$MS
 ATTEMPT=0
 TMP=
 
@@ -150,16 +176,22 @@ alert() {
 # summary_fields: the per-leaderboard outcomes of the last attempt, from
 # snapshot-publish's summary lines (already JSON), as JSON fields.
 summary_fields() {
-	_s=$TMP/summary
-	_lines='[]'
+	_lines=
 	_pub=0 _skip=0 _fail=0
-	if [ -n "$TMP" ] && [ -s "$_s" ]; then
-		_lines="[$(grep '^{' "$_s" | awk 'BEGIN { ORS = "" } { if (n++) print ","; print }')]"
-		_pub=$(grep -c '"status":"published"' "$_s")
-		_skip=$(grep -c '"status":"skipped"' "$_s")
-		_fail=$(grep -c '"status":"failed"' "$_s")
+	if [ -n "$TMP" ] && [ -s "$TMP/summary" ]; then
+		while IFS= read -r _l; do
+			case $_l in
+			'{'*) _lines="$_lines${_lines:+,}$_l" ;;
+			*) continue ;;
+			esac
+			case $_l in
+			*'"status":"published"'*) _pub=$((_pub + 1)) ;;
+			*'"status":"skipped"'*) _skip=$((_skip + 1)) ;;
+			*'"status":"failed"'*) _fail=$((_fail + 1)) ;;
+			esac
+		done <"$TMP/summary"
 	fi
-	printf ',"published":%s,"skipped":%s,"failed":%s,"leaderboards":%s' "$_pub" "$_skip" "$_fail" "$_lines"
+	printf ',"published":%s,"skipped":%s,"failed":%s,"leaderboards":[%s]' "$_pub" "$_skip" "$_fail" "$_lines"
 }
 
 # finish STATUS [TEXT]: alert when STATUS is a failure, log complete, exit.
@@ -168,7 +200,8 @@ finish() {
 	if [ "$_status" -ne 0 ]; then
 		alert "arena leaderboard job failed (exit $_status: $(status_kind "$_status")): ${2-}; correlation_id $CORRELATION_ID, attempts $ATTEMPT"
 	fi
-	_d=$(($(now_ms) - STARTED_MS))
+	clock
+	_d=$((MS - STARTED_MS))
 	_ok=true
 	_lvl=INFO
 	if [ "$_status" -ne 0 ]; then _ok=false _lvl=ERROR; fi
@@ -251,36 +284,34 @@ database() {
 	fi
 }
 
-# opt NAME: the variable's value as a JSON string, or "default" when unset.
-opt() {
-	eval "_o=\${$1-}"
-	if [ -n "$_o" ]; then q "$_o"; else printf '"default"'; fi
-}
-
-# args_json ARGS...: the arguments as a JSON array of strings.
-args_json() {
-	_a='['
-	_sep=
-	for _x in "$@"; do
-		_a="$_a$_sep$(q "$_x")"
-		_sep=,
-	done
-	printf '%s]' "$_a"
-}
-
+# start_fields RANK-ARGS...: sets FIELDS to the start event's fields.
 start_fields() {
-	_sinks='"db"'
-	[ -n "${SNAPSHOT_S3_URI-}" ] && _sinks="$_sinks,$(q "$SNAPSHOT_S3_URI")"
-	[ -n "${SNAPSHOT_DIR-}" ] && _sinks="$_sinks,$(q "dir:$SNAPSHOT_DIR")"
+	FIELDS=",\"attempt\":$ATTEMPT"
+	J='"all"'
+	[ -n "${LEADERBOARD_SLUG-}" ] && jstr "$LEADERBOARD_SLUG"
+	FIELDS="$FIELDS,\"leaderboard\":$J"
+	# Each variable's value, or "default" when unset, under its field.
+	for _p in NUM_BOOTSTRAP:num_bootstrap MIN_EVALS:min_evals SIGNIFICANT:significant \
+		MIN_TOTAL_BATTLES:min_total_battles MIN_TOTAL_MODELS:min_total_models; do
+		eval "_o=\${${_p%%:*}-}"
+		J='"default"'
+		[ -n "$_o" ] && jstr "$_o"
+		FIELDS="$FIELDS,\"${_p#*:}\":$J"
+	done
+	jstr "$(database)"
+	FIELDS="$FIELDS,\"database\":$J,\"sinks\":[\"db\""
+	if [ -n "${SNAPSHOT_S3_URI-}" ]; then jstr "$SNAPSHOT_S3_URI" && FIELDS="$FIELDS,$J"; fi
+	if [ -n "${SNAPSHOT_DIR-}" ]; then jstr "dir:$SNAPSHOT_DIR" && FIELDS="$FIELDS,$J"; fi
 	_hook=false
 	[ -n "${ALERT_WEBHOOK_URL-}" ] && _hook=true
-	printf ',"attempt":%s,"leaderboard":%s,"num_bootstrap":%s,"min_evals":%s,"significant":%s' \
-		"$ATTEMPT" "$(if [ -n "${LEADERBOARD_SLUG-}" ]; then q "$LEADERBOARD_SLUG"; else printf '"all"'; fi)" \
-		"$(opt NUM_BOOTSTRAP)" "$(opt MIN_EVALS)" "$(opt SIGNIFICANT)"
-	printf ',"min_total_battles":%s,"min_total_models":%s,"database":%s,"sinks":[%s]' \
-		"$(opt MIN_TOTAL_BATTLES)" "$(opt MIN_TOTAL_MODELS)" "$(q "$(database)")" "$_sinks"
-	printf ',"retry_delay_seconds":%s,"alert_webhook":%s,"rank_args":%s' \
-		"$RETRY_DELAY_SECONDS" "$_hook" "$(args_json "$@")"
+	FIELDS="$FIELDS],\"retry_delay_seconds\":$RETRY_DELAY_SECONDS,\"alert_webhook\":$_hook,\"rank_args\":["
+	_sep=
+	for _x in "$@"; do
+		jstr "$_x"
+		FIELDS="$FIELDS$_sep$J"
+		_sep=,
+	done
+	FIELDS="$FIELDS]"
 }
 
 # stage NAME COMMAND [ARGS...]: runs COMMAND on the pipeline's stdin and
@@ -301,7 +332,7 @@ stage() {
 
 # run_once RANK-ARGS...: one attempt of the whole pipeline.
 run_once() {
-	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary"
+	if [ "$ATTEMPT" -gt 1 ]; then rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary"; fi
 	stage export battles-export --aggregate \
 		${LEADERBOARD_SLUG:+--leaderboard} ${LEADERBOARD_SLUG:+"$LEADERBOARD_SLUG"} |
 		stage rank rank \
@@ -325,7 +356,7 @@ outcome() {
 	FAILED_STAGE= FAILED_STATUS=0 STATUS=0 FAILURE=
 	_later_failed=
 	for _s in publish rank export; do
-		_rc=$(cat "$TMP/$_s.rc" 2>/dev/null) || _rc=
+		read -r _rc <"$TMP/$_s.rc" 2>/dev/null || _rc=
 		[ -n "$_rc" ] || _rc=unknown
 		[ "$_rc" = 0 ] && continue
 		if [ "$_rc" = 141 ] && [ -n "$_later_failed" ]; then continue; fi
@@ -379,7 +410,8 @@ error_fields() {
 
 while :; do
 	ATTEMPT=$((ATTEMPT + 1))
-	log INFO start "$(start_fields "$@")"
+	start_fields "$@"
+	log INFO start "$FIELDS"
 	run_once "$@"
 	if [ -n "$INTERRUPTED" ]; then
 		_st=143
