@@ -123,7 +123,7 @@ type plan struct {
 	mass  uint64   // its total weight: total
 }
 
-// column is one of the alias table's len(table) columns, each worth mass
+// column is one of the alias table's len(alias) columns, each worth mass
 // positions: its first keep positions are cell own, the others cell other.
 type column struct {
 	keep       uint64
@@ -246,7 +246,7 @@ func resample(rng *rand.PCG, pl *plan, pairs []bt.Pair) {
 	// One 64-bit draw per battle gives its column (the high part of
 	// draw·columns) and its position in the column (the rest times mass):
 	// each cell's probability is off by less than columns·mass/2⁶⁴, under
-	// 10⁻⁹ for any plausible leaderboard.
+	// 10⁻⁸ for 10⁷ battles in 15,000 cells (100 models).
 	n := uint64(len(pl.alias))
 	for ; left > 0; left-- {
 		col, rest := bits.Mul64(rng.Uint64(), n)

@@ -111,9 +111,9 @@ func (t *poissonTables) draw(p *poisson, rng *rand.PCG) int64 {
 	return p.ptrs(rng)
 }
 
-// ptrs needs mu ≥ ptrsFrom. Most draws end at the squeeze; the others compare
-// the hat with log f(k) = −mu + k·log mu − log k!, log k! from Stirling's
-// series.
+// ptrs needs mu ≥ ptrsFrom. Most draws end at the squeeze; the others
+// compare the hat with log f(k) = −mu + k·log mu − log k!, log k! from
+// Stirling's series.
 func (p *poisson) ptrs(rng *rand.PCG) int64 {
 	for {
 		u := uniform(rng) - 0.5
