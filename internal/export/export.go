@@ -94,10 +94,10 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	}
 	// The category masks need a list of categories. Reading every category
 	// costs a scan before the battle query can start, so the aggregated
-	// export first tries the leaderboards' own: a categorization that
-	// lists another category shows in the first row, and the query runs
-	// again with them all. The raw rows come in their own order, so the
-	// raw export reads them all first.
+	// export first tries the leaderboards' own: the groups of battles with
+	// another category come first, so the first row tells, and the query
+	// runs again with every category. Raw rows come in time order, where
+	// such a battle could come last: the raw export reads the list first.
 	listed := categorySlugs(boards)
 	categories := listed
 	if !o.Aggregate || !masked(listed) {
