@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/bootstrap"
@@ -116,12 +117,33 @@ func (a *Aggregator) canonical(b *board) data {
 	return d
 }
 
-// Records ranks every leaderboard, in output order.
+// Records ranks every leaderboard, in output order. A leaderboard goes
+// through three stages: its canonical form and full fit (prepare), its
+// bootstrap rounds, which use every thread, then its intervals and ranks
+// (record). The first and last stages of the neighbouring leaderboards
+// run beside the rounds, so that the threads do not wait for them.
 func (a *Aggregator) Records(o Options) []leaderboard.Record {
-	var out []leaderboard.Record
-	for _, slug := range a.Leaderboards() {
-		out = append(out, a.rank(a.canonical(a.boards[slug]), o))
+	slugs := a.Leaderboards()
+	out := make([]leaderboard.Record, len(slugs))
+	ready := make(chan *fitted, 1)
+	go func() {
+		defer close(ready)
+		for _, slug := range slugs {
+			ready <- a.prepare(a.canonical(a.boards[slug]), o)
+		}
+	}()
+	var wg sync.WaitGroup
+	i := 0
+	for f := range ready {
+		f.bootstrap(o)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			out[i] = f.record(o)
+		}(i)
+		i++
 	}
+	wg.Wait()
 	return out
 }
 
@@ -158,7 +180,20 @@ func (a *Aggregator) skipBeforeFit(battles int64, models int, o Options) string 
 	return ""
 }
 
-func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
+// fitted is a leaderboard between its stages (see Records).
+type fitted struct {
+	d          data
+	rec        leaderboard.Record // final when skipped before fitting
+	skipped    bool
+	minEntries int
+	ratings    []float64  // the full data's
+	flags      [][]string // per model
+	boot       bootstrap.Result
+}
+
+// prepare builds a leaderboard's record up to its bootstrap: parameters
+// and provenance, the skip before fitting, the full fit and its diagnosis.
+func (a *Aggregator) prepare(d data, o Options) *fitted {
 	single := a.only != ""
 	rec := leaderboard.Record{
 		Leaderboard: d.slug,
@@ -176,14 +211,15 @@ func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
 		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest},
 		Entries:    []leaderboard.Entry{},
 	}
-	minEntries := o.MinModels
+	f := &fitted{d: d, minEntries: o.MinModels}
 	if single {
 		rec.Params.MinBattles = 0
 		rec.Params.MinModels = SingleMinModels
-		minEntries = SingleMinModels
+		f.minEntries = SingleMinModels
 	}
 	if reason := a.skipBeforeFit(d.battles, len(d.models), o); reason != "" {
-		return skip(rec, reason)
+		f.rec, f.skipped = skip(rec, reason), true
+		return f
 	}
 
 	fit := bt.Fit(d.problem, bt.Options{})
@@ -215,30 +251,47 @@ func (a *Aggregator) rank(d data, o Options) leaderboard.Record {
 			rec.Fit.Components = append(rec.Fit.Components, names)
 		}
 	}
+	f.rec, f.ratings, f.flags = rec, fit.Ratings, flags
+	return f
+}
+
+// bootstrap runs the leaderboard's rounds, from a stream of its own.
+func (f *fitted) bootstrap(o Options) {
+	if f.skipped {
+		return
+	}
 	h := fnv.New64a()
-	h.Write([]byte(d.slug))
+	h.Write([]byte(f.d.slug))
 	var progress func(int)
 	if o.Progress != nil {
 		progress = func(int) { o.Progress() }
 	}
-	boot := bootstrap.Run(d.problem, d.cells, fit.Ratings, bootstrap.Options{
+	f.boot = bootstrap.Run(f.d.problem, f.d.cells, f.ratings, bootstrap.Options{
 		Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress,
 	})
+}
 
-	rec.Fit.IllPosedRounds = boot.IllPosed
+// record completes the leaderboard's record: entries with their
+// intervals, ranked and filtered.
+func (f *fitted) record(o Options) leaderboard.Record {
+	if f.skipped {
+		return f.rec
+	}
+	rec, d := f.rec, f.d
+	rec.Fit.IllPosedRounds = f.boot.IllPosed
 	entries := make([]leaderboard.Entry, len(d.models))
 	for i, m := range d.models {
-		lo, hi := boot.Interval(i, 0.025, 0.975)
+		lo, hi := f.boot.Interval(i, 0.025, 0.975)
 		entries[i] = leaderboard.Entry{
 			Model:   m,
-			Score:   400*fit.Ratings[i] + 1000,
+			Score:   400*f.ratings[i] + 1000,
 			CILower: 400*lo + 1000,
 			CIUpper: 400*hi + 1000,
 			Votes:   d.votes[i],
-			Flags:   flags[i],
+			Flags:   f.flags[i],
 		}
 	}
-	return finish(rec, entries, o, minEntries)
+	return finish(rec, entries, o, f.minEntries)
 }
 
 // finish orders and ranks a leaderboard's entries, then filters them in
