@@ -53,15 +53,9 @@ JOB=entrypoint
 # ---- JSON output -----------------------------------------------------------
 
 # json_str S: S escaped for use inside a JSON string (control characters
-# other than tab and newline are dropped).
+# other than tab and newline are dropped); jstr calls it only for strings
+# that need it.
 json_str() {
-	case $1 in
-	*[\\\"]* | *[![:print:]]*) ;;
-	*)
-		printf '%s' "$1"
-		return
-		;;
-	esac
 	printf '%s' "$1" | tr -d '\000-\010\013-\037' |
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' |
 		awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'
