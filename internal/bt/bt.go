@@ -66,24 +66,28 @@ type Options struct {
 // Work is scratch memory for fits of one size, reusable across fits but not
 // shared between goroutines.
 type Work struct {
-	h, chol []float64
+	h, chol []float64 // Fit's dense Hessian and its factor, n×n
 	g, step []float64
 	r, next []float64
 	e       []float64 // gradHess's strengths
+	dg      []float64 // the Hessian's diagonal from the prior
+	wt      []float64 // the Hessian's weight of each pair
+	cg      [4][]float64
 }
 
+// resize makes the vectors of w hold n models; the n×n matrices are made
+// only by Fit, which alone needs them.
 func (w *Work) resize(n int) {
-	if cap(w.h) < n*n {
-		w.h = make([]float64, n*n)
-		w.chol = make([]float64, n*n)
+	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next, &w.e, &w.dg, &w.cg[0], &w.cg[1], &w.cg[2], &w.cg[3]} {
+		*p = grow(*p, n)
 	}
-	w.h, w.chol = w.h[:n*n], w.chol[:n*n]
-	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next, &w.e} {
-		if cap(*p) < n {
-			*p = make([]float64, n)
-		}
-		*p = (*p)[:n]
+}
+
+func grow(v []float64, n int) []float64 {
+	if cap(v) < n {
+		return make([]float64, n)
 	}
+	return v[:n]
 }
 
 // Fit returns the Bradley-Terry ratings of p: the maximum likelihood when
@@ -119,10 +123,13 @@ func Fit(p Problem, o Options) Result {
 	if prior == 0 {
 		centre(r)
 	}
+	w.h, w.chol = grow(w.h, n*n), grow(w.chol, n*n)
+	w.wt = grow(w.wt, len(p.Pairs))
 	loss := math.NaN() // not yet computed
 	const maxIter = 200
 	for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
-		gradHess(p, prior, r, w.e, w.g, w.h)
+		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
+		hessian(p, w.wt, w.dg, w.h)
 		if prior == 0 {
 			shiftHessian(w.h, n)
 		}
@@ -135,47 +142,15 @@ func Fit(p Problem, o Options) Result {
 			w.step[i] = -w.g[i]
 		}
 		cholSolve(w.chol, n, w.step)
-		stepMax := 0.0
-		for i := range n {
-			stepMax = max(stepMax, math.Abs(w.step[i]))
-		}
-		// Near the optimum (a step under fullStep, about 20 points) the
-		// Newton step is taken as it is: the log-likelihood is close to
-		// quadratic there, and comparing objectives that differ in the last
-		// bits would only add rounding noise. Farther away, damp: halve
-		// the step until the objective does not rise.
-		t := 1.0
-		if stepMax > fullStep {
-			if math.IsNaN(loss) {
-				loss = objective(p, prior, r)
-			}
-			var next float64
-			for range 60 {
-				for i := range n {
-					w.next[i] = r[i] + t*w.step[i]
-				}
-				next = objective(p, prior, w.next)
-				if next <= loss {
-					break
-				}
-				t /= 2
-			}
-			loss = next
-		} else {
-			for i := range n {
-				w.next[i] = r[i] + w.step[i]
-			}
-			loss = math.NaN()
-		}
-		stepMax *= t
-		copy(r, w.next)
+		var stepMax float64
+		stepMax, loss = advance(p, prior, r, w.step, w.next, loss)
 		if stepMax < tol {
 			break
 		}
 	}
 	res.Iterations = min(res.Iterations, maxIter)
 	if !o.NoReport {
-		gradHess(p, prior, r, w.e, w.g, nil)
+		gradHess(p, prior, r, w.e, w.g, nil, nil)
 		for _, g := range w.g {
 			res.MaxGradient = max(res.MaxGradient, math.Abs(g))
 		}
@@ -186,6 +161,45 @@ func Fit(p Problem, o Options) Result {
 		res.Ratings = slices.Clone(r)
 	}
 	return res
+}
+
+// advance moves r along a Newton step and returns the largest change of a
+// rating and the objective at the new point (NaN when not computed; loss
+// is the objective at r, or NaN). Near the optimum (a step under fullStep,
+// about 20 points) the step is taken as it is: the log-likelihood is close
+// to quadratic there, and comparing objectives that differ in the last
+// bits would only add rounding noise. Farther away, damp: halve the step
+// until the objective does not rise. next is scratch.
+func advance(p Problem, prior float64, r, step, next []float64, loss float64) (float64, float64) {
+	stepMax := 0.0
+	for _, s := range step {
+		stepMax = max(stepMax, math.Abs(s))
+	}
+	t := 1.0
+	if stepMax > fullStep {
+		if math.IsNaN(loss) {
+			loss = objective(p, prior, r)
+		}
+		var v float64
+		for range 60 {
+			for i := range r {
+				next[i] = r[i] + t*step[i]
+			}
+			v = objective(p, prior, next)
+			if v <= loss {
+				break
+			}
+			t /= 2
+		}
+		loss = v
+	} else {
+		for i := range r {
+			next[i] = r[i] + step[i]
+		}
+		loss = math.NaN()
+	}
+	copy(r, next)
+	return stepMax * t, loss
 }
 
 // shiftHessian adds c·11ᵀ to the n×n Hessian h of the unregularised
@@ -245,21 +259,20 @@ func objective(p Problem, prior float64, r []float64) float64 {
 	return s
 }
 
-// gradHess computes the gradient g and, when h is not nil, the Hessian h
-// (n×n) of −log L at r, with prior virtual ties per model against a
-// phantom of rating 0. e (len n) is scratch.
+// gradHess computes the gradient g of −log L at r, with prior virtual ties
+// per model against a phantom of rating 0, and, when wt is not nil, its
+// Hessian in the form the pairs give it: wt[k] is pair k's weight
+// α²·N·σ(1−σ), which it adds to the diagonal entries of both models and
+// takes from the two entries between them, and dg[i] the prior's share of
+// the diagonal (see hessian and hessVec). e (len n) is scratch.
 //
 // P(i beats j) is e_i/(e_i+e_j) with e_i = 10^(r_i−top), top the largest
 // rating: one exponential per model instead of one per pair, the pairs
 // being the most work of a bootstrap round. When the ratings spread over
 // more than 300 (10^−300 is near the smallest normal number) it falls back
 // to the logistic function per pair.
-func gradHess(p Problem, prior float64, r, e, g, h []float64) {
-	n := len(r)
+func gradHess(p Problem, prior float64, r, e, g, wt, dg []float64) {
 	clear(g)
-	if h != nil {
-		clear(h)
-	}
 	top, bottom := slices.Max(r), slices.Min(r)
 	strengths := top-bottom < 300
 	if strengths {
@@ -267,7 +280,7 @@ func gradHess(p Problem, prior float64, r, e, g, h []float64) {
 			e[i] = math.Exp(Alpha * (v - top))
 		}
 	}
-	for _, q := range p.Pairs {
+	for k, q := range p.Pairs {
 		i, j := int(q.I), int(q.J)
 		var sg, sq float64 // σ and σ(1−σ)
 		if strengths {
@@ -281,22 +294,51 @@ func gradHess(p Problem, prior float64, r, e, g, h []float64) {
 		d := Alpha * (q.N*sg - q.W)
 		g[i] += d
 		g[j] -= d
-		if h != nil {
-			c := Alpha * Alpha * q.N * sq
-			h[i*n+i] += c
-			h[j*n+j] += c
-			h[i*n+j] -= c
-			h[j*n+i] -= c
+		if wt != nil {
+			wt[k] = Alpha * Alpha * q.N * sq
 		}
+	}
+	if wt != nil {
+		clear(dg)
 	}
 	if prior > 0 {
 		for i, v := range r {
 			sg := sigmoid(Alpha * v)
 			g[i] += Alpha * prior * (sg - 0.5)
-			if h != nil {
-				h[i*n+i] += Alpha * Alpha * prior * sg * (1 - sg)
+			if wt != nil {
+				dg[i] = Alpha * Alpha * prior * sg * (1 - sg)
 			}
 		}
+	}
+}
+
+// hessian writes the n×n Hessian of gradHess's weights into h.
+func hessian(p Problem, wt, dg, h []float64) {
+	n := len(dg)
+	clear(h)
+	for k, q := range p.Pairs {
+		i, j, c := int(q.I), int(q.J), wt[k]
+		h[i*n+i] += c
+		h[j*n+j] += c
+		h[i*n+j] -= c
+		h[j*n+i] -= c
+	}
+	for i, d := range dg {
+		h[i*n+i] += d
+	}
+}
+
+// hessVec writes H·v into out, H the Hessian of gradHess's weights: one
+// pass over the pairs, where the n×n matrix would cost n² and a
+// resample's pairs are often far fewer.
+func hessVec(p Problem, wt, dg, v, out []float64) {
+	for i, d := range dg {
+		out[i] = d * v[i]
+	}
+	for k, q := range p.Pairs {
+		c := wt[k] * (v[q.I] - v[q.J])
+		out[q.I] += c
+		out[q.J] -= c
 	}
 }
 
@@ -304,7 +346,7 @@ func gradHess(p Problem, prior float64, r, e, g, h []float64) {
 // at the maximum likelihood. Tests use it.
 func Gradient(p Problem, r []float64) []float64 {
 	g := make([]float64, len(r))
-	gradHess(p, 0, r, make([]float64, len(r)), g, nil)
+	gradHess(p, 0, r, make([]float64, len(r)), g, nil, nil)
 	return g
 }
 

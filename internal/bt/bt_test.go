@@ -188,7 +188,7 @@ func TestWellPosedUnregularised(t *testing.T) {
 	w := new(Work)
 	w.resize(p.Models)
 	r := append([]float64(nil), res.Ratings...)
-	gradHess(p, VirtualTies, r, w.e, w.g, nil)
+	gradHess(p, VirtualTies, r, w.e, w.g, nil, nil)
 	moved := false
 	for _, g := range w.g {
 		moved = moved || math.Abs(g) > 1e-6
@@ -294,5 +294,83 @@ func TestFitAgreesWithMM(t *testing.T) {
 				t.Errorf("%d models: model %d differs by %g points", tc.models, i, d)
 			}
 		}
+	}
+}
+
+// hessVec is the product with the matrix hessian builds, with and without
+// a prior.
+func TestHessVecMatchesHessian(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	p := simulate(rng, 15, 400)
+	n := p.Models
+	r := make([]float64, n)
+	v := make([]float64, n)
+	for i := range r {
+		r[i], v[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	for _, prior := range []float64{0, VirtualTies} {
+		g, e, dg := make([]float64, n), make([]float64, n), make([]float64, n)
+		wt := make([]float64, len(p.Pairs))
+		gradHess(p, prior, r, e, g, wt, dg)
+		h := make([]float64, n*n)
+		hessian(p, wt, dg, h)
+		got := make([]float64, n)
+		hessVec(p, wt, dg, v, got)
+		for i := range n {
+			want := 0.0
+			for j := range n {
+				want += h[i*n+j] * v[j]
+			}
+			if math.Abs(got[i]-want) > 1e-12*max(1, math.Abs(want)) {
+				t.Fatalf("prior %v: (Hv)[%d] = %v, want %v", prior, i, got[i], want)
+			}
+		}
+	}
+}
+
+// Newton's method with conjugate gradients, which finishes the refits the
+// chord does not, reaches Fit's optimum on sparse resamples: the maximum
+// likelihood where it exists, the fit with virtual ties where it does not.
+func TestFinishMatchesFit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	p := simulate(rng, 40, 400)
+	full := Fit(p, Options{})
+	if !full.WellPosed {
+		t.Fatal("reference data is ill posed")
+	}
+	c, ok := NewChord(p, full.Ratings)
+	if !ok {
+		t.Fatal("no chord for a well-posed problem")
+	}
+	w := new(Work)
+	seen := map[bool]int{}
+	for range 40 {
+		q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
+		for i := range q.Pairs { // a resample: some pairs vanish, others double
+			k := float64(rng.IntN(3))
+			q.Pairs[i].N *= k
+			q.Pairs[i].W *= k
+		}
+		posed := WellPosed(q)
+		seen[posed]++
+		prior := 0.0
+		if !posed {
+			prior = VirtualTies
+		}
+		want := Fit(q, Options{Tol: 1e-12})
+		w.resize(p.Models)
+		copy(w.r, c.at)
+		got := c.finish(q, prior, 1e-9, w, 0)
+		if got.WellPosed != posed || got.Prior != prior || got.Iterations >= newtonSteps {
+			t.Fatalf("well posed %v (want %v), prior %v, %d iterations", got.WellPosed, posed, got.Prior, got.Iterations)
+		}
+		for i := range want.Ratings {
+			if d := math.Abs(400 * (got.Ratings[i] - want.Ratings[i])); d > 1e-6 {
+				t.Fatalf("well posed %v: model %d off by %g points", posed, i, d)
+			}
+		}
+	}
+	if seen[true] == 0 || seen[false] == 0 {
+		t.Fatalf("resamples: %d well posed, %d ill posed: the test needs both", seen[true], seen[false])
 	}
 }
