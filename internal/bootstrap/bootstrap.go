@@ -61,12 +61,8 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	threads = max(1, min(threads, o.Rounds))
-	// Rounds refit by the chord method from the full data's Hessian when
-	// the full data is well posed (start is then its maximum likelihood).
+	// Rounds refit from the full data's Hessian (see bt.Chord).
 	chord, _ := bt.NewChord(p, start)
-	if !bt.WellPosed(p) {
-		chord = nil
-	}
 	var next, done, illPosed atomic.Int64
 	var wg sync.WaitGroup
 	for range threads {

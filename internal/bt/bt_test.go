@@ -374,3 +374,38 @@ func TestFinishMatchesFit(t *testing.T) {
 		t.Fatalf("resamples: %d well posed, %d ill posed: the test needs both", seen[true], seen[false])
 	}
 }
+
+// A reference without maximum likelihood still gives a chord: its
+// resamples, ill posed too, are refitted with virtual ties to Fit's
+// optimum.
+func TestChordOfIllPosedReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	p := simulate(rng, 40, 80)
+	full := Fit(p, Options{})
+	if full.WellPosed {
+		t.Fatal("reference data is well posed: the test needs one that is not")
+	}
+	c, ok := NewChord(p, full.Ratings)
+	if !ok {
+		t.Fatal("no chord for an ill-posed reference")
+	}
+	w := new(Work)
+	for range 20 {
+		q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
+		for i := range q.Pairs {
+			k := float64(rng.IntN(3))
+			q.Pairs[i].N *= k
+			q.Pairs[i].W *= k
+		}
+		want := Fit(q, Options{Tol: 1e-12})
+		got := c.Refit(q, 1e-9, w)
+		if got.WellPosed || got.Prior != VirtualTies || got.Iterations >= newtonSteps {
+			t.Fatalf("well posed %v, prior %v, %d iterations", got.WellPosed, got.Prior, got.Iterations)
+		}
+		for i := range want.Ratings {
+			if d := math.Abs(400 * (got.Ratings[i] - want.Ratings[i])); d > 1e-6 {
+				t.Fatalf("model %d off by %g points", i, d)
+			}
+		}
+	}
+}

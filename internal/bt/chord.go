@@ -22,21 +22,31 @@ type Chord struct {
 	p0  []float64 // P(I beats J) at at, per pair of the reference
 }
 
-// NewChord prepares refits of problems like ref, whose well-posed
-// maximum-likelihood ratings are at.
+// NewChord prepares refits of problems like ref, whose fit (Fit's
+// ratings: the maximum likelihood, or the fit with virtual ties when ref
+// is ill posed) is at. The resamples of an ill-posed problem are ill posed
+// too, as resampling adds no result between two models that had none: their
+// refits go straight to Newton's method, preconditioned with the inverse of
+// the reference's regularised Hessian.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
 	c := &Chord{n: n, inv: make([]float64, n*n), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
 	for k, q := range ref.Pairs {
 		c.p0[k] = sigmoid(Alpha * (at[q.I] - at[q.J]))
 	}
+	prior := 0.0
+	if !WellPosed(ref) {
+		prior = VirtualTies
+	}
 	h := make([]float64, n*n)
 	g := make([]float64, n)
 	wt := make([]float64, len(ref.Pairs))
 	dg := make([]float64, n)
-	gradHess(ref, 0, at, make([]float64, n), g, wt, dg)
+	gradHess(ref, prior, at, make([]float64, n), g, wt, dg)
 	hessian(ref, wt, dg, h)
-	shiftHessian(h, n)
+	if prior == 0 {
+		shiftHessian(h, n)
+	}
 	chol := make([]float64, n*n)
 	if !cholesky(h, chol, n) {
 		return nil, false
