@@ -6,7 +6,7 @@
 #
 #   scripts/bench-rank.sh
 #
-# Input files are generated once into .cache/bench (about 250 MB); the
+# Input files are generated once into .cache/bench (about 300 MB); the
 # 10M-battle case is piped straight from the generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ data=.cache/bench
 mkdir -p "$bin"
 go build -o "$bin/rank" ./cmd/rank
 go build -o "$bin/gen" ./internal/synth/gen
-for spec in "30 0" "100 0" "30 7"; do
+for spec in "30 0" "100 0" "30 7" "300 20"; do
 	set -- $spec
 	f="$data/1M-$1models-$2cat.ndjson"
 	[ -s "$f" ] || { say "generating $f"; "$bin/gen" -battles 1000000 -models "$1" -categories "$2" >"$f"; }
@@ -48,6 +48,9 @@ measure "1M battles, 30 models, overall" "<= 0.5 s, <= 64 MB" "$bin/rank" --lead
 measure "1M battles, 100 models, overall" "<= 2 s" "$bin/rank" --leaderboard overall "$data/1M-100models-0cat.ndjson"
 measure "1M battles, 30 models, overall of 8" "" "$bin/rank" --leaderboard overall "$data/1M-30models-7cat.ndjson"
 measure "1M battles, 30 models, all 8 leaderboards" "<= 2x overall of 8" "$bin/rank" "$data/1M-30models-7cat.ndjson"
+# Many models and sparse category leaderboards (a few of them without a
+# maximum likelihood), at a tenth of the rounds to keep the script short.
+measure "1M battles, 300 models, all 21, 100 rounds" "" "$bin/rank" --bootstrap 100 "$data/1M-300models-20cat.ndjson"
 measure "10M battles, 30 models, all 8 (piped)" "<= 64 MB" sh -c "'$bin/gen' -battles 10000000 -models 30 -categories 7 | '$bin/rank'"
 # The ratio from runs of the two cases taken in turns, so that both meet
 # the same machine: the median of RUNS pairs (best walls of runs made at
