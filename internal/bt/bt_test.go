@@ -297,6 +297,18 @@ func TestFitAgreesWithMM(t *testing.T) {
 	}
 }
 
+// thinned is a coarse resample of p: each pair's results vanish, stay or
+// double.
+func thinned(rng *rand.Rand, p Problem) Problem {
+	q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
+	for i := range q.Pairs {
+		k := float64(rng.IntN(3))
+		q.Pairs[i].N *= k
+		q.Pairs[i].W *= k
+	}
+	return q
+}
+
 // hessVec is the product with the matrix hessian builds, with and without
 // a prior.
 func TestHessVecMatchesHessian(t *testing.T) {
@@ -345,12 +357,7 @@ func TestFinishMatchesFit(t *testing.T) {
 	w := new(Work)
 	seen := map[bool]int{}
 	for range 40 {
-		q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
-		for i := range q.Pairs { // a resample: some pairs vanish, others double
-			k := float64(rng.IntN(3))
-			q.Pairs[i].N *= k
-			q.Pairs[i].W *= k
-		}
+		q := thinned(rng, p)
 		posed := WellPosed(q)
 		seen[posed]++
 		prior := 0.0
@@ -391,12 +398,7 @@ func TestChordOfIllPosedReference(t *testing.T) {
 	}
 	w := new(Work)
 	for range 20 {
-		q := Problem{Models: p.Models, Pairs: append([]Pair(nil), p.Pairs...)}
-		for i := range q.Pairs {
-			k := float64(rng.IntN(3))
-			q.Pairs[i].N *= k
-			q.Pairs[i].W *= k
-		}
+		q := thinned(rng, p)
 		want := Fit(q, Options{Tol: 1e-12})
 		got := c.Refit(q, 1e-9, w)
 		if got.WellPosed || got.Prior != VirtualTies || got.Iterations >= newtonSteps {
