@@ -69,10 +69,10 @@ type Work struct {
 	h, chol []float64 // Fit's dense Hessian and its factor, n×n
 	g, step []float64
 	r, next []float64
-	e       []float64 // gradHess's strengths
-	dg      []float64 // the Hessian's diagonal from the prior
-	wt      []float64 // the Hessian's weight of each pair
-	cg      [4][]float64
+	e       []float64    // gradHess's strengths
+	dg      []float64    // the Hessian's diagonal from the prior
+	wt      []float64    // the Hessian's weight of each pair
+	cg      [4][]float64 // conjugate gradients' vectors
 }
 
 // resize makes the vectors of w hold n models; the n×n matrices are made

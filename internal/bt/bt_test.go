@@ -411,3 +411,29 @@ func TestChordOfIllPosedReference(t *testing.T) {
 		}
 	}
 }
+
+// When conjugate gradients stall (here with a preconditioner of zeros,
+// which gives no direction) the refit is Fit's.
+func TestFinishFallsBackToFit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	p := simulate(rng, 40, 400)
+	c, ok := NewChord(p, Fit(p, Options{}).Ratings)
+	if !ok {
+		t.Fatal("no chord")
+	}
+	clear(c.inv)
+	q := thinned(rng, p)
+	want := Fit(q, Options{Tol: 1e-9})
+	w := new(Work)
+	w.resize(p.Models)
+	copy(w.r, c.at)
+	got := c.finish(q, want.Prior, 1e-9, w, 0)
+	if got.WellPosed != want.WellPosed || got.Prior != want.Prior {
+		t.Fatalf("well posed %v prior %v, want %v and %v", got.WellPosed, got.Prior, want.WellPosed, want.Prior)
+	}
+	for i := range want.Ratings {
+		if d := math.Abs(400 * (got.Ratings[i] - want.Ratings[i])); d > 1e-6 {
+			t.Fatalf("model %d off by %g points", i, d)
+		}
+	}
+}

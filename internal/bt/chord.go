@@ -157,7 +157,8 @@ func (c *Chord) finish(p Problem, prior, tol float64, w *Work, done int) Result 
 	r := w.r
 	w.wt = grow(w.wt, len(p.Pairs))
 	loss := math.NaN()
-	for it := 1; it <= newtonSteps; it++ {
+	it := 1
+	for ; it <= newtonSteps; it++ {
 		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
 		if !c.solve(p, w) {
 			break
@@ -170,7 +171,7 @@ func (c *Chord) finish(p Problem, prior, tol float64, w *Work, done int) Result 
 		}
 	}
 	res := Fit(p, Options{Start: c.at, Tol: tol, Work: w, NoReport: true})
-	res.Iterations += done + newtonSteps
+	res.Iterations += done + min(it, newtonSteps)
 	return res
 }
 
