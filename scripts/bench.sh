@@ -34,7 +34,7 @@ if [ "$what" = all ]; then
 	scripts/bench-export.sh
 	section "snapshot-publish: 21 leaderboards x 100 models to PostgreSQL and S3"
 	# Without an S3 server (VERSITYGW) the benchmark skips, and says so.
-	go test -run '^$' -bench Publish -benchtime 5x -v ./cmd/snapshot-publish | grep -E '^Benchmark|is not set' || true
+	go test -run '^$' -bench Publish -benchtime 5x -v ./internal/publish | grep -E '^Benchmark|is not set' || true
 	section "the whole job (1M battles, 30 models, all leaderboards)"
 	scripts/bench-job.sh
 fi

@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
+	"github.com/bixarena/arena-snapshots/internal/publish"
 	"github.com/urfave/cli/v2"
 )
 
@@ -70,26 +70,8 @@ AWS_ENDPOINT_URL_S3 for another endpoint).
    leaderboard was published completely (retry on 5 is safe: publishing is
    idempotent), else 6.`
 
-// deps are the seams tests use; the zero value is the real world.
-type deps struct {
-	getenv        func(string) string
-	now           func() time.Time
-	afterSnapshot func(context.Context) // store: between the snapshot insert and its entries
-	beforeLatest  func()                // sinks: between the immutable files and latest
-}
-
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, stdin, stdout, stderr, deps{})
-}
-
-func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, d deps) int {
-	if d.getenv == nil {
-		d.getenv = os.Getenv
-	}
-	if d.now == nil {
-		d.now = time.Now
-	}
-	log := clix.NewLogger(tool, stderr, d.getenv)
+	log := clix.NewLogger(tool, stderr, os.Getenv)
 	app := &cli.App{
 		Name:        tool,
 		Usage:       "publish leaderboard records to the database, S3 and/or a folder",
@@ -106,11 +88,17 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public or private (review first)"},
 		},
 		Action: func(c *cli.Context) error {
-			p, err := newPublisher(c, stdin, stdout, log, d)
-			if err != nil {
-				return err
-			}
-			return p.run(c.Context)
+			return publish.Run(c.Context, publish.Options{
+				Files:       c.Args().Slice(),
+				DB:          c.Bool("db"),
+				DatabaseURL: c.String("database-url"),
+				S3URL:       c.String("s3"),
+				S3Endpoint:  c.String("s3-endpoint"),
+				S3PathStyle: c.Bool("s3-path-style"),
+				Dir:         c.String("dir"),
+				DryRun:      c.Bool("dry-run"),
+				Visibility:  c.String("visibility"),
+			}, stdin, stdout, log)
 		},
 	}
 	return clix.Run(ctx, app, args, stdin, stdout, stderr, log)

@@ -1,4 +1,4 @@
-package main
+package publish
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/bixarena/arena-snapshots/internal/s3test"
@@ -41,7 +42,7 @@ func benchInput(n int, battles int64) string {
 }
 
 // BenchmarkPublish publishes 21 leaderboards of 100 models to the
-// database and S3 (a local versitygw) per operation, through the command.
+// database and S3 (a local versitygw) per operation.
 func BenchmarkPublish(b *testing.B) {
 	dbURL := pgtest.NewDB(b)
 	pgtest.Exec(b, dbURL, `INSERT INTO api.model (slug, name, license, external_link, api_model_name, api_base)
@@ -52,10 +53,6 @@ func BenchmarkPublish(b *testing.B) {
 		k, v, _ := strings.Cut(kv, "=")
 		b.Setenv(k, v)
 	}
-	args := []string{tool, "--db", "--database-url", dbURL, "--s3", "s3://" + srv.Bucket + "/lb", "--s3-path-style"}
-	if v := os.Getenv("BENCH_PUBLISH_ARGS"); v != "" {
-		args = strings.Fields(strings.NewReplacer("DB", dbURL, "BUCKET", srv.Bucket).Replace(v))
-	}
 	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -64,10 +61,10 @@ func BenchmarkPublish(b *testing.B) {
 		clock = clock.Add(time.Second)
 		now := clock
 		b.StartTimer()
-		var errb bytes.Buffer
-		code := runWith(context.Background(), args, strings.NewReader(in), io.Discard, &errb, deps{now: func() time.Time { return now }})
-		if code != 0 {
-			b.Fatalf("exit %d: %s", code, errb.String())
+		o := Options{DB: true, DatabaseURL: dbURL, S3URL: "s3://" + srv.Bucket + "/lb", S3PathStyle: true,
+			Now: func() time.Time { return now }}
+		if err := Run(context.Background(), o, strings.NewReader(in), io.Discard, clix.NewLogger("snapshot-publish", io.Discard, os.Getenv)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

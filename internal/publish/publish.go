@@ -1,4 +1,9 @@
-package main
+// Package publish owns publishing leaderboard records (DESIGN §5): it reads
+// and checks every record before anything is written, then publishes each
+// ranked leaderboard to the database (internal/store), an S3 bucket and a
+// local folder (internal/sink), all or nothing per leaderboard and place,
+// and says what each leaderboard became in one summary line.
+package publish
 
 import (
 	"context"
@@ -18,19 +23,18 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 	"github.com/bixarena/arena-snapshots/internal/store"
 	"github.com/jackc/pgx/v5"
-	"github.com/urfave/cli/v2"
 )
 
 // Statuses of a summary line.
 const (
-	statusPublished    = "published"
-	statusSkipped      = "skipped"
-	statusFailed       = "failed"
-	statusWouldPublish = "would_publish"
+	StatusPublished    = "published"
+	StatusSkipped      = "skipped"
+	StatusFailed       = "failed"
+	StatusWouldPublish = "would_publish"
 )
 
-// summary is the stdout line of one leaderboard.
-type summary struct {
+// Summary is the stdout line of one leaderboard.
+type Summary struct {
 	Leaderboard string   `json:"leaderboard"`
 	Status      string   `json:"status"`
 	SnapshotID  string   `json:"snapshot_id,omitempty"`
@@ -49,50 +53,33 @@ type input struct {
 }
 
 type publisher struct {
-	c      *cli.Context
+	o      Options
 	stdin  io.Reader
 	stdout io.Writer
 	log    *clix.Logger
-	d      deps
-
-	files      []string
-	db         bool
-	dbURL      string
-	s3URL      string
-	s3Endpoint string
-	s3Path     bool
-	dir        string
-	dryRun     bool
-	visibility string
 }
 
-func newPublisher(c *cli.Context, stdin io.Reader, stdout io.Writer, log *clix.Logger, d deps) (*publisher, error) {
-	p := &publisher{c: c, stdin: stdin, stdout: stdout, log: log, d: d,
-		files: c.Args().Slice(), db: c.Bool("db"), dbURL: c.String("database-url"),
-		s3URL: c.String("s3"), s3Endpoint: c.String("s3-endpoint"), s3Path: c.Bool("s3-path-style"),
-		dir: c.String("dir"), dryRun: c.Bool("dry-run"), visibility: c.String("visibility")}
-	if !p.db && p.s3URL == "" && p.dir == "" && !p.dryRun {
-		return nil, exitcode.WithHint(exitcode.Usage, errors.New("nowhere to publish"),
-			"give at least one of --db, --s3 s3://BUCKET/PREFIX, --dir PATH (or --dry-run to check the input)")
+// Run reads and checks every leaderboard record of o.Files, then publishes
+// each ranked one to every place o gives, writing one summary line per
+// leaderboard to stdout in input order and events and errors to log. The
+// error carries the run's exit status (internal/exitcode): usage and bad
+// input before anything is written; Config, Transient or Partial when
+// leaderboards failed (see outcome).
+func Run(ctx context.Context, o Options, stdin io.Reader, stdout io.Writer, log *clix.Logger) error {
+	if err := o.Check(); err != nil {
+		return err
 	}
-	if p.visibility != store.Public && p.visibility != store.Private {
-		return nil, clix.Usagef("--visibility must be public or private, got %q", p.visibility)
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
-	if p.dbURL != "" && !p.db {
-		return nil, clix.Usagef("--database-url without --db")
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if (p.s3Endpoint != "" || p.s3Path) && p.s3URL == "" {
-		return nil, clix.Usagef("--s3-endpoint and --s3-path-style need --s3")
+	if len(o.Files) == 0 {
+		o.Files = []string{"-"}
 	}
-	if p.s3URL != "" {
-		if _, _, err := sink.ParseS3URL(p.s3URL); err != nil {
-			return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("--s3: %v", err), "write it like s3://bucket/leaderboards")
-		}
-	}
-	if len(p.files) == 0 {
-		p.files = []string{"-"}
-	}
-	return p, nil
+	p := &publisher{o: o, stdin: stdin, stdout: stdout, log: log}
+	return p.run(ctx)
 }
 
 // readAll reads and validates every record of every input before anything
@@ -100,7 +87,7 @@ func newPublisher(c *cli.Context, stdin io.Reader, stdout io.Writer, log *clix.L
 func (p *publisher) readAll() ([]input, error) {
 	var out []input
 	seen := map[string]string{}
-	for _, name := range p.files {
+	for _, name := range p.o.Files {
 		var r io.Reader
 		label := name
 		if name == "-" {
@@ -152,18 +139,18 @@ type target struct {
 }
 
 func (p *publisher) run(ctx context.Context) error {
-	start := p.d.now()
+	start := p.o.Now()
 	inputs, err := p.readAll()
 	if err != nil {
 		return err
 	}
-	p.log.Event("start", "leaderboards", len(inputs), "db", p.db, "s3", p.s3URL, "dir", p.dir, "dry_run", p.dryRun)
+	p.log.Event("start", "leaderboards", len(inputs), "db", p.o.DB, "s3", p.o.S3URL, "dir", p.o.Dir, "dry_run", p.o.DryRun)
 
 	// Open every place first: a place that cannot be reached stops the run
 	// before anything is written anywhere.
 	var st *store.Store
-	if p.db {
-		cfg, err := pgconf.Config(pgconf.ConnString(p.dbURL, p.d.getenv))
+	if p.o.DB {
+		cfg, err := pgconf.Config(pgconf.ConnString(p.o.DatabaseURL, p.o.Getenv))
 		if err != nil {
 			return err
 		}
@@ -172,23 +159,23 @@ func (p *publisher) run(ctx context.Context) error {
 			return err
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
-		opts := store.Options{Visibility: p.visibility, Now: p.d.now}
-		if p.d.afterSnapshot != nil {
-			opts.AfterSnapshot = func(ctx context.Context, _ pgx.Tx) error { p.d.afterSnapshot(ctx); return nil }
+		opts := store.Options{Visibility: p.o.Visibility, Now: p.o.Now}
+		if p.o.AfterSnapshot != nil {
+			opts.AfterSnapshot = func(ctx context.Context, _ pgx.Tx) error { p.o.AfterSnapshot(ctx); return nil }
 		}
 		st = store.New(conn, opts)
 	}
 	var targets []*target
 	var where []string
-	if p.db {
+	if p.o.DB {
 		where = append(where, "db")
 	}
-	if p.s3URL != "" {
-		bucket, prefix, _ := sink.ParseS3URL(p.s3URL)
-		if p.dryRun {
+	if p.o.S3URL != "" {
+		bucket, prefix, _ := sink.ParseS3URL(p.o.S3URL)
+		if p.o.DryRun {
 			where = append(where, sink.NewS3(nil, bucket, prefix).String())
 		} else {
-			client, err := sink.NewS3Client(ctx, p.s3Endpoint, p.s3Path)
+			client, err := sink.NewS3Client(ctx, p.o.S3Endpoint, p.o.S3PathStyle)
 			if err != nil {
 				return err
 			}
@@ -199,19 +186,19 @@ func (p *publisher) run(ctx context.Context) error {
 			targets = append(targets, &target{sink: sink.New(objs)})
 		}
 	}
-	if p.dir != "" {
-		if p.dryRun {
-			where = append(where, "dir:"+p.dir)
+	if p.o.Dir != "" {
+		if p.o.DryRun {
+			where = append(where, "dir:"+p.o.Dir)
 		} else {
-			objs, err := sink.NewDir(p.dir)
+			objs, err := sink.NewDir(p.o.Dir)
 			if err != nil {
-				return fmt.Errorf("--dir %s: %w", p.dir, err)
+				return fmt.Errorf("--dir %s: %w", p.o.Dir, err)
 			}
 			targets = append(targets, &target{sink: sink.New(objs)})
 		}
 	}
 	for _, t := range targets {
-		t.sink.BeforeLatest = p.d.beforeLatest
+		t.sink.BeforeLatest = p.o.BeforeLatest
 	}
 
 	// Leaderboards go through the database one after the other, in input
@@ -233,12 +220,12 @@ func (p *publisher) run(ctx context.Context) error {
 	go func() {
 		defer close(work)
 		for _, j := range jobs {
-			if p.dryRun {
+			if p.o.DryRun {
 				j.s, j.err = p.check(ctx, st, j.in, where, start)
 			} else {
 				j.s, j.meta, j.err = p.publishDB(ctx, st, j.in, start)
 			}
-			if j.err != nil || j.s.Status != statusPublished || len(targets) == 0 {
+			if j.err != nil || j.s.Status != StatusPublished || len(targets) == 0 {
 				close(j.done)
 				continue
 			}
@@ -255,7 +242,7 @@ func (p *publisher) run(ctx context.Context) error {
 		<-j.done
 		s, in := j.s, j.in
 		if j.err != nil {
-			s.Status, s.Error = statusFailed, j.err.Error()
+			s.Status, s.Error = StatusFailed, j.err.Error()
 			failures = append(failures, j.err)
 			p.log.Error(fmt.Errorf("leaderboard %s (%s): %w", in.rec.Leaderboard, in.place, j.err))
 		}
@@ -266,7 +253,7 @@ func (p *publisher) run(ctx context.Context) error {
 		}
 		p.log.Event("leaderboard", "leaderboard", s.Leaderboard, "status", s.Status, "identifier", s.Identifier,
 			"snapshot_id", s.SnapshotID, "entries", s.Entries, "where", s.Where, "existing", s.Existing, "reason", s.Reason, "error", s.Error)
-		if s.Status == statusPublished {
+		if s.Status == StatusPublished {
 			published++
 		}
 		if err := enc.Encode(&s); err != nil && writeErr == nil {
@@ -283,7 +270,7 @@ func (p *publisher) run(ctx context.Context) error {
 		if len(t.index) == 0 {
 			continue
 		}
-		if err := t.sink.WriteIndex(ctx, t.index, p.d.now()); err != nil {
+		if err := t.sink.WriteIndex(ctx, t.index, p.o.Now()); err != nil {
 			indexFailures = append(indexFailures, err)
 			p.log.Error(err)
 		}
@@ -337,7 +324,7 @@ const fileWorkers = 4
 // job is one leaderboard on its way through the run.
 type job struct {
 	in     input
-	s      summary
+	s      Summary
 	meta   snapshot.Meta
 	err    error
 	doc    *snapshot.Document
@@ -348,11 +335,11 @@ type job struct {
 // publishDB publishes one leaderboard to the database (when --db) and
 // returns its summary so far, with status published, and the meta its
 // files carry: the database's identifier, else the run's.
-func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, start time.Time) (summary, snapshot.Meta, error) {
+func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, start time.Time) (Summary, snapshot.Meta, error) {
 	rec := in.rec
-	s := summary{Leaderboard: rec.Leaderboard, Where: []string{}}
+	s := Summary{Leaderboard: rec.Leaderboard, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
-		s.Status, s.Reason = statusSkipped, rec.Reason
+		s.Status, s.Reason = StatusSkipped, rec.Reason
 		return s, snapshot.Meta{}, nil
 	}
 	s.Entries = len(rec.Entries)
@@ -368,7 +355,7 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, st
 			Name: res.Name, Models: res.Models}
 	}
 	s.Identifier = meta.Identifier
-	s.Status = statusPublished
+	s.Status = StatusPublished
 	return s, meta, nil
 }
 
@@ -420,11 +407,11 @@ func joinErrors(errs []error) error {
 
 // check says what publishing a leaderboard would do, reading the database
 // when --db is given and writing nothing.
-func (p *publisher) check(ctx context.Context, st *store.Store, in input, where []string, start time.Time) (summary, error) {
+func (p *publisher) check(ctx context.Context, st *store.Store, in input, where []string, start time.Time) (Summary, error) {
 	rec := in.rec
-	s := summary{Leaderboard: rec.Leaderboard, Where: []string{}}
+	s := Summary{Leaderboard: rec.Leaderboard, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
-		s.Status, s.Reason = statusSkipped, rec.Reason
+		s.Status, s.Reason = StatusSkipped, rec.Reason
 		return s, nil
 	}
 	s.Entries = len(rec.Entries)
@@ -439,6 +426,6 @@ func (p *publisher) check(ctx context.Context, st *store.Store, in input, where 
 		}
 	}
 	s.Where = append(s.Where, where...)
-	s.Status = statusWouldPublish
+	s.Status = StatusWouldPublish
 	return s, nil
 }

@@ -1,4 +1,4 @@
-package main
+package publish
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/bixarena/arena-snapshots/internal/s3test"
@@ -34,9 +35,10 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) args(extra ...string) []string {
-	return append([]string{tool, "--db", "--database-url", w.dbURL, "--s3", "s3://" + w.s3.Bucket + "/lb",
-		"--s3-path-style", "--dir", w.dir}, extra...)
+// everywhere publishes to the database, the bucket and the folder.
+func (w *world) everywhere(o Options) Options {
+	o.DB, o.DatabaseURL, o.S3URL, o.S3PathStyle, o.Dir = true, w.dbURL, "s3://"+w.s3.Bucket+"/lb", true, w.dir
+	return o
 }
 
 // object returns a stored object's bytes, read from the server's folder.
@@ -53,19 +55,25 @@ func (w *world) file(key string) string {
 type result struct {
 	code           int
 	stdout, stderr string
-	lines          []summary
+	lines          []Summary
 }
 
-func runTool(t *testing.T, d deps, stdin string, args ...string) result {
+// runTool runs a publish as the command does and returns its exit status,
+// output and summary lines.
+func runTool(t *testing.T, o Options, stdin string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := runWith(context.Background(), args, strings.NewReader(stdin), &out, &errb, d)
-	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	log := clix.NewLogger("snapshot-publish", &errb, os.Getenv)
+	err := Run(context.Background(), o, strings.NewReader(stdin), &out, log)
+	if err != nil {
+		log.Error(err)
+	}
+	r := result{code: exitcode.Code(err), stdout: out.String(), stderr: errb.String()}
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		if l == "" {
 			continue
 		}
-		var s summary
+		var s Summary
 		if err := json.Unmarshal([]byte(l), &s); err != nil {
 			t.Fatalf("stdout line %q: %v", l, err)
 		}
@@ -96,18 +104,18 @@ func countRows(t *testing.T, dbURL, table string) int {
 
 func TestPublishEverywhere(t *testing.T) {
 	w := newWorld(t)
-	r := runTool(t, deps{now: clockAt(t0)}, fixture(t, "valid.ndjson"), w.args()...)
+	r := runTool(t, w.everywhere(Options{Now: clockAt(t0)}), fixture(t, "valid.ndjson"))
 	if r.code != 0 || len(r.lines) != 3 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	id := "snapshot_2025-06-01_12-00-00"
 	where := []string{"db", "s3://arena/lb", "dir:" + w.dir}
 	for i, s := range r.lines[:2] {
-		if s.Status != statusPublished || s.Identifier != id || s.SnapshotID == "" || s.Existing || fmt.Sprint(s.Where) != fmt.Sprint(where) {
+		if s.Status != StatusPublished || s.Identifier != id || s.SnapshotID == "" || s.Existing || fmt.Sprint(s.Where) != fmt.Sprint(where) {
 			t.Errorf("line %d: %+v", i+1, s)
 		}
 	}
-	if r.lines[2].Status != statusSkipped || r.lines[2].Reason != "insufficient_battles" {
+	if r.lines[2].Status != StatusSkipped || r.lines[2].Reason != "insufficient_battles" {
 		t.Errorf("skipped line: %+v", r.lines[2])
 	}
 	// Every place holds the same document, naming the database's snapshot.
@@ -129,11 +137,11 @@ func TestPublishEverywhere(t *testing.T) {
 	}
 
 	// Again, an hour later: nothing new anywhere, the existing snapshot reported.
-	r2 := runTool(t, deps{now: clockAt(t0.Add(time.Hour))}, fixture(t, "valid.ndjson"), w.args()...)
+	r2 := runTool(t, w.everywhere(Options{Now: clockAt(t0.Add(time.Hour))}), fixture(t, "valid.ndjson"))
 	if r2.code != 0 {
 		t.Fatalf("second run: exit %d\n%s", r2.code, r2.stderr)
 	}
-	if s := r2.lines[0]; !s.Existing || s.Identifier != id || s.SnapshotID != r.lines[0].SnapshotID || s.Status != statusPublished {
+	if s := r2.lines[0]; !s.Existing || s.Identifier != id || s.SnapshotID != r.lines[0].SnapshotID || s.Status != StatusPublished {
 		t.Errorf("second run: %+v", s)
 	}
 	if n := countRows(t, w.dbURL, "api.leaderboard_snapshot"); n != 2 {
@@ -144,19 +152,19 @@ func TestPublishEverywhere(t *testing.T) {
 	}
 
 	// Dry run with the database: reads only.
-	r3 := runTool(t, deps{now: clockAt(t0.Add(2 * time.Hour))}, fixture(t, "valid.ndjson"), w.args("--dry-run")...)
-	if r3.code != 0 || r3.lines[0].Status != statusWouldPublish || !r3.lines[0].Existing || r3.lines[0].Identifier != id {
+	r3 := runTool(t, w.everywhere(Options{Now: clockAt(t0.Add(2 * time.Hour)), DryRun: true}), fixture(t, "valid.ndjson"))
+	if r3.code != 0 || r3.lines[0].Status != StatusWouldPublish || !r3.lines[0].Existing || r3.lines[0].Identifier != id {
 		t.Errorf("dry run: %d %+v %s", r3.code, r3.lines, r3.stderr)
 	}
 }
 
 func TestUnknownSlugIsPartial(t *testing.T) {
 	w := newWorld(t)
-	r := runTool(t, deps{now: clockAt(t0)}, fixture(t, "unknown-slug.ndjson"), w.args()...)
+	r := runTool(t, w.everywhere(Options{Now: clockAt(t0)}), fixture(t, "unknown-slug.ndjson"))
 	if r.code != exitcode.Partial {
 		t.Fatalf("exit %d, want %d\n%s", r.code, exitcode.Partial, r.stderr)
 	}
-	if len(r.lines) != 2 || r.lines[0].Status != statusPublished || r.lines[1].Status != statusFailed ||
+	if len(r.lines) != 2 || r.lines[0].Status != StatusPublished || r.lines[1].Status != StatusFailed ||
 		!strings.Contains(r.lines[1].Error, `unknown model "no-such-model"`) || len(r.lines[1].Where) != 0 {
 		t.Errorf("summaries: %+v", r.lines)
 	}
@@ -173,7 +181,7 @@ func TestUnknownSlugIsPartial(t *testing.T) {
 
 func TestCutInputWritesNothing(t *testing.T) {
 	w := newWorld(t)
-	r := runTool(t, deps{now: clockAt(t0)}, fixture(t, "cut.ndjson"), w.args()...)
+	r := runTool(t, w.everywhere(Options{Now: clockAt(t0)}), fixture(t, "cut.ndjson"))
 	if r.code != exitcode.BadInput || r.stdout != "" || !strings.Contains(r.stderr, "stdin:2: line cut short") {
 		t.Fatalf("exit %d\nstdout %q\nstderr %s", r.code, r.stdout, r.stderr)
 	}
@@ -191,17 +199,17 @@ func TestCutInputWritesNothing(t *testing.T) {
 func TestS3StoppedBeforeLatest(t *testing.T) {
 	w := newWorld(t)
 	in := fixture(t, "limits.ndjson")
-	if r := runTool(t, deps{now: clockAt(t0)}, in, w.args()...); r.code != 0 {
+	if r := runTool(t, w.everywhere(Options{Now: clockAt(t0)}), in); r.code != 0 {
 		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
 	}
 	old := w.object("pathology/latest.json")
 	changed := strings.Replace(in, `"battles":2147483647`, `"battles":2147483646`, 1)
-	args := []string{tool, "--db", "--database-url", w.dbURL, "--s3", "s3://" + w.s3.Bucket + "/lb", "--s3-path-style"}
-	r := runTool(t, deps{now: clockAt(t0.Add(time.Minute)), beforeLatest: w.s3.Stop}, changed, args...)
+	r := runTool(t, Options{DB: true, DatabaseURL: w.dbURL, S3URL: "s3://" + w.s3.Bucket + "/lb", S3PathStyle: true,
+		Now: clockAt(t0.Add(time.Minute)), BeforeLatest: w.s3.Stop}, changed)
 	if r.code != exitcode.Transient {
 		t.Fatalf("exit %d, want %d (transient)\n%s", r.code, exitcode.Transient, r.stderr)
 	}
-	if len(r.lines) != 1 || r.lines[0].Status != statusFailed || fmt.Sprint(r.lines[0].Where) != "[db]" {
+	if len(r.lines) != 1 || r.lines[0].Status != StatusFailed || fmt.Sprint(r.lines[0].Where) != "[db]" {
 		t.Errorf("summary: %+v", r.lines)
 	}
 	if got := w.object("pathology/latest.json"); got != old {
@@ -218,8 +226,8 @@ func TestS3UnreachableTouchesNothing(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	r := runTool(t, deps{}, fixture(t, "valid.ndjson"), tool, "--db", "--database-url", dbURL,
-		"--s3", "s3://arena/lb", "--s3-endpoint", "http://127.0.0.1:1", "--s3-path-style")
+	r := runTool(t, Options{DB: true, DatabaseURL: dbURL, S3URL: "s3://arena/lb", S3Endpoint: "http://127.0.0.1:1", S3PathStyle: true},
+		fixture(t, "valid.ndjson"))
 	if r.code != exitcode.Transient || r.stdout != "" {
 		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -229,7 +237,7 @@ func TestS3UnreachableTouchesNothing(t *testing.T) {
 }
 
 func TestDatabaseUnreachable(t *testing.T) {
-	r := runTool(t, deps{}, fixture(t, "valid.ndjson"), tool, "--db", "--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2")
+	r := runTool(t, Options{DB: true, DatabaseURL: "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, fixture(t, "valid.ndjson"))
 	if r.code != exitcode.Transient || r.stdout != "" || !strings.Contains(r.stderr, "cannot connect") {
 		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
