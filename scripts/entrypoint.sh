@@ -12,6 +12,7 @@
 #   LEADERBOARD_SLUG      unset or empty: every leaderboard; set: only that one
 #   NUM_BOOTSTRAP, MIN_EVALS, SIGNIFICANT, MIN_TOTAL_BATTLES, MIN_TOTAL_MODELS
 #                         ranking parameters, read and checked by rank
+#                         (production's defaults: 1000, 10, false, 30, 4)
 #   SNAPSHOT_S3_URI       also publish to s3://bucket/prefix (AWS_* and
 #                         AWS_ENDPOINT_URL_S3 configure the S3 client)
 #   SNAPSHOT_S3_PATH_STYLE  true: address the bucket in the URL path

@@ -29,7 +29,7 @@ func benchInput(n int, battles int64) string {
 	enc := json.NewEncoder(&buf)
 	for li, slug := range leaderboardSlugs {
 		rec := leaderboard.Record{Leaderboard: slug, Status: leaderboard.Ranked, Battles: battles, Models: n,
-			Params:     leaderboard.Params{Bootstrap: 1000, MinVotes: 10, MinBattles: 100, MinModels: 10},
+			Params:     leaderboard.Params{Bootstrap: 1000, MinVotes: 10, MinBattles: 30, MinModels: 4},
 			Provenance: leaderboard.Provenance{Tool: "rank", Version: "bench", Seed: 1, InputDigest: "sha256:00"}}
 		for i := 0; i < n; i++ {
 			s := 1300 - float64(i)*6.123457 - float64(li)
