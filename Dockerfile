@@ -16,10 +16,10 @@ RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -X github.com/bixarena/arena-snapshots/internal/clix.version=${VERSION}" \
       -o /out/ ./cmd/battles-export ./cmd/rank ./cmd/snapshot-publish
 
-# ---- runtime: a shell, curl for the failure webhook, CA certificates --------
+# ---- runtime: a shell, jq (the job's log lines), curl (the webhook), CAs -----
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl jq \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin arena
 COPY --from=build /out/battles-export /out/rank /out/snapshot-publish /usr/local/bin/

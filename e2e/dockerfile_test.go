@@ -80,6 +80,7 @@ func TestDockerfile(t *testing.T) {
 	var froms, users, entrypoint []string
 	copiedEntrypoint := false
 	runtimeCurl := false // the failure webhook needs an HTTP client
+	runtimeJQ := false   // the entrypoint writes its log lines with jq
 	for _, in := range ins {
 		switch in.op {
 		case "FROM":
@@ -91,6 +92,9 @@ func TestDockerfile(t *testing.T) {
 		case "RUN":
 			if len(froms) >= 2 && strings.Contains(in.args, "install") && strings.Contains(in.args, "curl") {
 				runtimeCurl = true
+			}
+			if len(froms) >= 2 && strings.Contains(in.args, "install") && regexp.MustCompile(`\bjq\b`).MatchString(in.args) {
+				runtimeJQ = true
 			}
 			if strings.Contains(in.args, "go build") {
 				for _, m := range regexp.MustCompile(`\./cmd/([A-Za-z0-9_-]+)`).FindAllStringSubmatch(in.args, -1) {
@@ -148,6 +152,9 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !runtimeCurl {
 		t.Error("the runtime stage does not install curl (the failure webhook needs it)")
+	}
+	if !runtimeJQ {
+		t.Error("the runtime stage does not install jq (the entrypoint's log lines need it)")
 	}
 	if !copiedEntrypoint {
 		t.Error("scripts/entrypoint.sh is not copied into the image")

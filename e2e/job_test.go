@@ -819,3 +819,67 @@ func TestJobStopped(t *testing.T) {
 	}
 	expectOneAlert(t, hook, "e2e-stopped", "SIGTERM")
 }
+
+// TestJobHelp: --help prints the usage and the variables, and runs nothing
+// (no tool on PATH, no event).
+func TestJobHelp(t *testing.T) {
+	for _, sh := range shells {
+		for _, arg := range []string{"--help", "-h"} {
+			r := runShell(t, sh, map[string]string{"PATH": "/usr/bin:/bin"}, "scripts/entrypoint.sh", arg)
+			if r.code != 0 || r.stderr != "" {
+				t.Errorf("%s %s: %s", sh, arg, r)
+			}
+			for _, want := range []string{"usage: entrypoint.sh", "NUM_BOOTSTRAP", "SNAPSHOT_S3_URI", "RETRY_DELAY_SECONDS", "130, 143"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("%s %s: the usage lacks %q\n%s", sh, arg, want, r.stdout)
+				}
+			}
+		}
+	}
+}
+
+// TestJobLogsAnyText: values with quotes, backslashes, control characters
+// and option-like words reach the log lines intact, as valid JSON.
+func TestJobLogsAnyText(t *testing.T) {
+	needTools(t)
+	id := "id \"quoted\" \\ back\ttab\nnewline ünï"
+	args := []string{"--seed", "7", `--format="x\y"`, "two words"}
+	for _, sh := range shells {
+		t.Run(sh, func(t *testing.T) {
+			r := runJob(t, sh, map[string]string{
+				"CORRELATION_ID":      id,
+				"LEADERBOARD_SLUG":    "a \"slug\"",
+				"DATABASE_URL":        "postgres://u@127.0.0.1:" + closedPort(t) + "/arena",
+				"RETRY_DELAY_SECONDS": "0",
+			}, args...)
+			start := r.eventsNamed("start")[0]
+			if start["correlation_id"] != id || start["leaderboard"] != "a \"slug\"" {
+				t.Errorf("start: %v", start)
+			}
+			got, _ := start["rank_args"].([]any)
+			if len(got) != len(args) {
+				t.Fatalf("rank_args %v, want %q", got, args)
+			}
+			for i, a := range args {
+				if got[i] != a {
+					t.Errorf("rank_args[%d] = %q, want %q", i, got[i], a)
+				}
+			}
+			if c := onlyEvent(t, r, "complete"); c["ok"] != false {
+				t.Errorf("complete: %v", c)
+			}
+		})
+	}
+}
+
+// TestJobWithoutJQ: without jq the job cannot log; it says so on stderr and
+// exits 4 (configuration) before running anything.
+func TestJobWithoutJQ(t *testing.T) {
+	needTools(t)
+	for _, sh := range shells {
+		r := runShell(t, sh, map[string]string{"PATH": toolDir, "CORRELATION_ID": "x"}, "scripts/entrypoint.sh")
+		if r.code != 4 || !strings.Contains(r.stderr, "jq not found") || r.stdout != "" {
+			t.Errorf("%s: %s", sh, r)
+		}
+	}
+}

@@ -1,208 +1,115 @@
 #!/bin/sh
-# entrypoint.sh: the daily arena leaderboard job (DESIGN §6).
+# entrypoint.sh: the daily arena leaderboard job (docs/job.md).
 #
-#   battles-export --aggregate | rank | snapshot-publish --db [--s3 URI] [--dir DIR]
+#   battles-export --aggregate | rank | snapshot-publish --db
 #
-# Usage: entrypoint.sh [RANK-ARGS...]   (extra arguments go to rank, for one-off runs)
-#
-# Runs under bash and under POSIX sh (dash, busybox ash). Configuration is
-# the environment:
-#   DATABASE_URL, POSTGRES_HOST/PORT/DB/USER/PASSWORD, PG*   the database
-#       (read by battles-export and snapshot-publish themselves)
-#   LEADERBOARD_SLUG      unset or empty: every leaderboard; set: only that one
-#   NUM_BOOTSTRAP, MIN_EVALS, SIGNIFICANT, MIN_TOTAL_BATTLES, MIN_TOTAL_MODELS
-#                         ranking parameters, read and checked by rank
-#                         (production's defaults: 1000, 10, false, 30, 4)
-#   SNAPSHOT_S3_URI       also publish to s3://bucket/prefix (AWS_* and
-#                         AWS_ENDPOINT_URL_S3 configure the S3 client)
-#   SNAPSHOT_S3_PATH_STYLE  true: address the bucket in the URL path
-#                         (most S3-compatible servers want it; default false)
-#   SNAPSHOT_DIR          also publish to this folder
-#   RETRY_DELAY_SECONDS   pause before the one retry of a transient failure (10)
-#   CORRELATION_ID        id carried by every log line (generated when unset)
-#   ALERT_WEBHOOK_URL     on a failed run only, POST {"text": "..."} here
-# A set-but-empty variable means its default.
-#
-# Logs: the job's own events are JSON lines on stdout (start, retry, error,
-# alert, complete); the stages' logs are JSON lines on stderr
-# (LOG_FORMAT=json), all with the same correlation_id. Secrets (passwords)
-# are never logged.
-#
-# Safety: nothing is published when an earlier stage fails. The streams are
-# self-verifying (rank refuses a battle stream cut short and writes nothing;
-# snapshot-publish publishes nothing from empty or cut input), so this holds
-# for the pipe typed by hand too; here each stage's status is also checked.
-#
-# Retry: the whole run is retried once, after RETRY_DELAY_SECONDS, when the
-# stage that failed exited 5 (transient). Other failures are not retried.
-#
-# Exit status (the failing stage's, when a stage failed):
-#   0  success: every leaderboard published or skipped with its reason
-#   1  internal failure, or a stage killed by a signal
-#   2  usage: bad argument or variable (e.g. NUM_BOOTSTRAP), named in the log
-#   3  bad input: the battle or leaderboard stream is malformed or cut short
-#   4  configuration: a tool is missing, authentication, schema, privilege
-#   5  transient failure (database or S3 unreachable), still there after the retry
-#   6  partial failure: some leaderboards failed, the others were published
-#   130, 143  the job was stopped by SIGINT or SIGTERM
+# A POSIX sh script (with local: dash, bash, busybox ash); needs jq, which
+# writes its log lines.
+# Sections, in the order they run:
+#   usage          entrypoint.sh --help
+#   settings       every variable the job reads, with its default
+#   logging        log LEVEL EVENT [--arg NAME VALUE | --argjson NAME JSON]...
+#   checks         every setting checked before anything runs
+#   the pipe       one attempt: the three stages, each one's status kept
+#   the outcome    which stage failed, and the job's exit status
+#   the run        attempts, the retry, the alert, the complete event
 
 set -u
-if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi
 
-JOB=entrypoint
+usage() {
+	cat <<'EOF'
+usage: entrypoint.sh [RANK-FLAG...]
 
-# ---- JSON output -----------------------------------------------------------
+The daily arena leaderboard job:
 
-# json_str S: S escaped for use inside a JSON string (control characters
-# other than tab and newline are dropped); jstr calls it only for strings
-# that need it.
-json_str() {
-	printf '%s' "$1" | tr -d '\000-\010\013-\037' |
-		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' |
-		awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'
+    battles-export --aggregate | rank | snapshot-publish --db
+
+Arguments go to rank, for one-off runs (entrypoint.sh --seed 7). Settings
+come from the environment; a variable set to the empty string means its
+default:
+
+  DATABASE_URL, POSTGRES_HOST/PORT/DB/USER/PASSWORD, PG*
+                          the database (read by the tools themselves)
+  LEADERBOARD_SLUG        only this leaderboard (default: every leaderboard)
+  NUM_BOOTSTRAP, MIN_EVALS, SIGNIFICANT, MIN_TOTAL_BATTLES, MIN_TOTAL_MODELS
+                          ranking parameters, read by rank (rank --help);
+                          production's defaults: 1000, 10, false, 30, 4
+  SNAPSHOT_S3_URI         also publish to s3://bucket/prefix (AWS_* and
+                          AWS_ENDPOINT_URL_S3 configure the S3 client)
+  SNAPSHOT_S3_PATH_STYLE  true: address the bucket in the URL path (false)
+  SNAPSHOT_DIR            also publish to this folder
+  RETRY_DELAY_SECONDS     pause before the one retry of a transient failure (10)
+  CORRELATION_ID          id carried by every log line (default: a new UUID)
+  ALERT_WEBHOOK_URL       on a failed run only, POST {"text": "..."} here
+
+Logs: the job's events (start, error, retry, alert, complete) are JSON lines
+on stdout; the stages' logs are JSON lines on stderr; all carry the same
+correlation_id.
+
+Exit status (the failing stage's, when a stage failed):
+  0         every leaderboard published, or skipped with its reason
+  1         internal failure, or a stage killed by a signal
+  2         usage: a bad argument or variable, named in the log
+  3         bad input: a stream malformed or cut short
+  4         configuration: a missing tool, authentication, schema, privilege
+  5         transient (database or S3 unreachable), still there after the retry
+  6         partial: some leaderboards failed, the others were published
+  130, 143  stopped by SIGINT or SIGTERM
+
+More: docs/job.md.
+EOF
 }
 
-# jstr S: sets J to S as a JSON string, without a subshell when S needs no
-# escaping (the job's start is on its critical path: every fork counts).
-jstr() {
-	case $1 in
-	*[\\\"]* | *[![:print:]]*) J="\"$(json_str "$1")\"" ;;
-	*) J="\"$1\"" ;;
-	esac
-}
+case ${1-} in
+-h | --help | help)
+	usage
+	exit 0
+	;;
+esac
 
-# q S: S as a JSON string.
-q() {
-	jstr "$1"
-	printf '%s' "$J"
-}
-
-now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-
-# clock: sets MS to a clock in milliseconds, for durations: the system's
-# uptime where /proc has it (read without a fork), else the epoch from
-# date (seconds resolution where date lacks %N).
-clock() {
-	MS=
-	if read -r _up _ </proc/uptime 2>/dev/null; then
-		case $_up in
-		*[0-9].[0-9][0-9]) MS=$((${_up%.*} * 1000 + (1${_up#*.} - 100) * 10)) ;;
-		esac
-	fi
-	case $MS in
-	'' | *[!0-9]*) ;;
-	*) return ;;
-	esac
-	MS=$(date +%s%N 2>/dev/null)
-	case $MS in
-	'' | *[!0-9]*) MS=$(($(date +%s) * 1000)) ;;
-	*) MS=$((MS / 1000000)) ;;
-	esac
-}
-
-# log LEVEL EVENT [FIELDS]: one JSON line on stdout; FIELDS is JSON text
-# starting with a comma.
-log() {
-	printf '{"time":"%s","level":"%s","msg":"%s","tool":"%s","correlation_id":%s,"event":"%s"%s}\n' \
-		"$(now_iso)" "$1" "$2" "$JOB" "$CID_JSON" "$2" "${3-}"
-}
-
-# ---- configuration -----------------------------------------------------------
+# ---- settings ----------------------------------------------------------------
 
 # A set-but-empty variable means its default: unset it so that no tool sees it.
-for _v in LEADERBOARD_SLUG NUM_BOOTSTRAP MIN_EVALS SIGNIFICANT MIN_TOTAL_BATTLES \
-	MIN_TOTAL_MODELS SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR RETRY_DELAY_SECONDS CORRELATION_ID \
-	ALERT_WEBHOOK_URL DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER \
-	POSTGRES_PASSWORD; do
-	eval "_val=\${$_v-}"
-	if [ -z "$_val" ]; then unset "$_v"; fi
+for name in DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD \
+	LEADERBOARD_SLUG NUM_BOOTSTRAP MIN_EVALS SIGNIFICANT MIN_TOTAL_BATTLES MIN_TOTAL_MODELS \
+	SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR \
+	RETRY_DELAY_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
+	eval "value=\${$name-}"
+	if [ -z "$value" ]; then unset "$name"; fi
 done
 
+RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
+SNAPSHOT_S3_PATH_STYLE=${SNAPSHOT_S3_PATH_STYLE:-false}
 if [ -z "${CORRELATION_ID-}" ]; then
-	read -r CORRELATION_ID </proc/sys/kernel/random/uuid 2>/dev/null || CORRELATION_ID=
-	if [ -z "$CORRELATION_ID" ]; then
-		CORRELATION_ID=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n' |
-			sed 's/^\(........\)\(....\)\(....\)\(....\)\(............\)$/\1-\2-\3-\4-\5/')
-	fi
+	CORRELATION_ID=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 fi
+# The stages log JSON lines carrying the same correlation id.
 LOG_FORMAT=json
 export CORRELATION_ID LOG_FORMAT
-jstr "$CORRELATION_ID"
-CID_JSON=$J
 
-clock
-STARTED_MS=$MS
+STARTED=$(jq -n now 2>/dev/null || echo 0)
 ATTEMPT=0
 TMP=
+INTERRUPTED=
 
-# ---- alerting and the end of the job ---------------------------------------
+# ---- logging -----------------------------------------------------------------
 
-# alert TEXT: POST {"text": TEXT} to ALERT_WEBHOOK_URL, if set. A failing
-# webhook is logged and changes nothing else.
-alert() {
-	[ -n "${ALERT_WEBHOOK_URL-}" ] || return 0
-	_body="{\"text\":$(q "$1")}"
-	_how=
-	if command -v curl >/dev/null 2>&1; then
-		_how=curl
-		_out=$(printf '%s' "$_body" | curl -sS -f -m 10 -X POST -H 'Content-Type: application/json' \
-			--data-binary @- "$ALERT_WEBHOOK_URL" 2>&1 >/dev/null)
-		_rc=$?
-	elif command -v wget >/dev/null 2>&1; then
-		_how=wget
-		_f=${TMP:-/tmp}/alert.$$.json
-		printf '%s' "$_body" >"$_f"
-		_out=$(wget -q -O /dev/null -T 10 --header='Content-Type: application/json' \
-			--post-file="$_f" "$ALERT_WEBHOOK_URL" 2>&1)
-		_rc=$?
-		rm -f "$_f"
-	else
-		log ERROR alert_failed ",\"error\":\"no HTTP client (curl or wget) to send the alert\""
-		return 0
-	fi
-	if [ "$_rc" -ne 0 ]; then
-		log ERROR alert_failed ",\"client\":\"$_how\",\"exit_status\":$_rc,\"error\":$(q "$_out")"
-	else
-		log INFO alert ",\"client\":\"$_how\""
-	fi
-	return 0
+# log LEVEL EVENT [--arg NAME VALUE | --argjson NAME JSON]...: one JSON line
+# on stdout with the time, level, event and correlation id, then each NAME
+# as a field, in order.
+log() {
+	local level=$1 event=$2
+	shift 2
+	jq -nc --arg level "$level" --arg msg "$event" --arg tool entrypoint \
+		--arg correlation_id "$CORRELATION_ID" --arg event "$event" "$@" \
+		'{time: (now | todate)} + $ARGS.named'
 }
 
-# summary_fields: the per-leaderboard outcomes of the last attempt, from
-# snapshot-publish's summary lines (already JSON), as JSON fields.
-summary_fields() {
-	_lines=
-	_pub=0 _skip=0 _fail=0
-	if [ -n "$TMP" ] && [ -s "$TMP/summary" ]; then
-		while IFS= read -r _l; do
-			case $_l in
-			'{'*) _lines="$_lines${_lines:+,}$_l" ;;
-			*) continue ;;
-			esac
-			case $_l in
-			*'"status":"published"'*) _pub=$((_pub + 1)) ;;
-			*'"status":"skipped"'*) _skip=$((_skip + 1)) ;;
-			*'"status":"failed"'*) _fail=$((_fail + 1)) ;;
-			esac
-		done <"$TMP/summary"
-	fi
-	printf ',"published":%s,"skipped":%s,"failed":%s,"leaderboards":[%s]' "$_pub" "$_skip" "$_fail" "$_lines"
-}
-
-# finish STATUS [TEXT]: alert when STATUS is a failure, log complete, exit.
-finish() {
-	_status=$1
-	if [ "$_status" -ne 0 ]; then
-		alert "arena leaderboard job failed (exit $_status: $(status_kind "$_status")): ${2-}; correlation_id $CORRELATION_ID, attempts $ATTEMPT"
-	fi
-	clock
-	_d=$((MS - STARTED_MS))
-	_ok=true
-	_lvl=INFO
-	if [ "$_status" -ne 0 ]; then _ok=false _lvl=ERROR; fi
-	log "$_lvl" complete "$(printf ',"ok":%s,"exit_status":%s,"attempts":%s,"duration_seconds":%d.%03d' \
-		"$_ok" "$_status" "$ATTEMPT" $((_d / 1000)) $((_d % 1000)))$(summary_fields)"
-	exit "$_status"
+# json_array [STRING...]: the strings as a JSON array (each one passed as a
+# value, so that a string like --seed is not read as an option of jq).
+json_array() {
+	local s
+	for s in "$@"; do jq -n --arg s "$s" '$s'; done | jq -cs .
 }
 
 status_kind() {
@@ -219,216 +126,266 @@ status_kind() {
 	esac
 }
 
+# alert TEXT: POST {"text": TEXT} to ALERT_WEBHOOK_URL, if set. A failing
+# webhook is logged and changes nothing else.
+alert() {
+	[ -n "${ALERT_WEBHOOK_URL-}" ] || return 0
+	if ! command -v curl >/dev/null 2>&1; then
+		log ERROR alert_failed --arg error "no curl to send the alert with"
+		return 0
+	fi
+	local out rc
+	out=$(jq -nc --arg text "$1" '{text: $text}' |
+		curl -sS -f -m 10 -X POST -H 'Content-Type: application/json' --data-binary @- "$ALERT_WEBHOOK_URL" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		log ERROR alert_failed --arg client curl --argjson exit_status "$rc" --arg error "$out"
+	else
+		log INFO alert --arg client curl
+	fi
+}
+
+# summary: snapshot-publish's summary lines of the last attempt, as one
+# JSON array.
+summary() {
+	if [ -n "$TMP" ] && [ -s "$TMP/summary" ]; then
+		jq -cRn '[inputs | fromjson? | objects]' "$TMP/summary"
+	else
+		echo '[]'
+	fi
+}
+
+# count STATUS SUMMARY: how many leaderboards of SUMMARY have STATUS.
+count() { jq -n --arg s "$1" --argjson l "$2" '[$l[] | select(.status == $s)] | length'; }
+
+# finish STATUS [TEXT]: alert when STATUS is a failure, log complete, exit.
+finish() {
+	local status=$1 level=INFO ok=true leaderboards
+	if [ "$status" -ne 0 ]; then
+		level=ERROR ok=false
+		alert "arena leaderboard job failed (exit $status: $(status_kind "$status")): ${2-}; correlation_id $CORRELATION_ID, attempts $ATTEMPT"
+	fi
+	leaderboards=$(summary)
+	log "$level" complete --argjson ok "$ok" --argjson exit_status "$status" --argjson attempts "$ATTEMPT" \
+		--argjson duration_seconds "$(jq -n --argjson t0 "$STARTED" '(now - $t0) * 1000 | round / 1000')" \
+		--argjson published "$(count published "$leaderboards")" \
+		--argjson skipped "$(count skipped "$leaderboards")" \
+		--argjson failed "$(count failed "$leaderboards")" \
+		--argjson leaderboards "$leaderboards"
+	exit "$status"
+}
+
 # fail_early STATUS MESSAGE: an error before any stage ran.
 fail_early() {
-	log ERROR error ",\"exit_status\":$1,\"error\":$(q "$2")"
+	log ERROR error --argjson exit_status "$1" --arg error "$2"
 	finish "$1" "$2"
 }
 
-# ---- checks before the run ---------------------------------------------------
+# ---- checks --------------------------------------------------------------------
 
-RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
+if ! command -v jq >/dev/null 2>&1; then
+	echo "entrypoint: jq not found on PATH ($PATH): the job writes its log lines with it" >&2
+	exit 4
+fi
+
 case $RETRY_DELAY_SECONDS in
-'' | *[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds, got \"$RETRY_DELAY_SECONDS\"" ;;
+*[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds, got \"$RETRY_DELAY_SECONDS\"" ;;
 esac
 
-S3_PATH_STYLE=
-case ${SNAPSHOT_S3_PATH_STYLE:-false} in
-true | TRUE | True | 1 | yes) S3_PATH_STYLE=--s3-path-style ;;
+S3_PATH_STYLE_FLAG=
+case $SNAPSHOT_S3_PATH_STYLE in
+true | TRUE | True | 1 | yes) S3_PATH_STYLE_FLAG=--s3-path-style ;;
 false | FALSE | False | 0 | no) ;;
 *) fail_early 2 "SNAPSHOT_S3_PATH_STYLE must be true or false, got \"$SNAPSHOT_S3_PATH_STYLE\"" ;;
 esac
-[ -n "${SNAPSHOT_S3_URI-}" ] || S3_PATH_STYLE=
+[ -n "${SNAPSHOT_S3_URI-}" ] || S3_PATH_STYLE_FLAG=
 
-for _t in battles-export rank snapshot-publish; do
-	if ! command -v "$_t" >/dev/null 2>&1; then
-		fail_early 4 "$_t not found on PATH ($PATH)"
-	fi
+for tool in battles-export rank snapshot-publish; do
+	command -v "$tool" >/dev/null 2>&1 || fail_early 4 "$tool not found on PATH ($PATH)"
 done
+
+# ---- the pipe ----------------------------------------------------------------
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/arena-job.XXXXXX") || fail_early 1 "cannot create a temporary folder"
 trap 'rm -rf "$TMP"' EXIT
 
-INTERRUPTED=
+# On SIGINT or SIGTERM, pass SIGTERM on to every running stage (and to the
+# pause before a retry); the run then ends with 130 or 143.
 on_signal() {
 	INTERRUPTED=$1
-	for _p in "$TMP"/*.pid; do
-		[ -f "$_p" ] && kill -TERM "$(cat "$_p")" 2>/dev/null
+	for pidfile in "$TMP"/*.pid; do
+		[ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null
 	done
 }
 trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
 
-# ---- the run -----------------------------------------------------------------
-
-# redact URL: a connection URL without its password.
-redact() {
-	case $1 in
-	*://*) printf '%s' "$1" | sed -e 's#^\([A-Za-z]*://[^:/@]*\):[^/]*@#\1:xxxxx@#' \
-		-e 's/\([?&]password=\)[^&]*/\1xxxxx/g' ;;
-	*) printf '(keyword/value connection string, not shown)' ;;
-	esac
+# stage NAME COMMAND [ARGS...]: runs COMMAND as one stage of the pipe. Its
+# stdout goes down the pipe; its stderr both to ours and to $TMP/NAME.err;
+# its pid is kept in $TMP/NAME.pid (for on_signal) and its exit status in
+# $TMP/NAME.rc. COMMAND runs in the background so that the pid is known,
+# and a background command's stdin would be /dev/null: fd 4 carries the
+# stage's stdin to it, fd 3 its stdout. The shell's own notices ("Killed")
+# are dropped: the outcome reports them.
+stage() {
+	local name=$1
+	shift
+	{
+		{
+			"$@" <&4 2>&1 >&3 3>&- 4>&- &
+			echo $! >"$TMP/$name.pid"
+			wait $!
+			echo $? >"$TMP/$name.rc"
+		} 2>/dev/null | tee "$TMP/$name.err" >&2 3>&- 4>&-
+	} 3>&1 4<&0
 }
 
+# run_once RANK-ARGS...: one attempt of the whole pipe, in the background
+# so that a signal interrupts the wait for it at once.
+run_once() {
+	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary"
+	stage export battles-export --aggregate \
+		${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} |
+		stage rank rank \
+			${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} "$@" |
+		stage publish snapshot-publish --db \
+			${SNAPSHOT_S3_URI:+--s3 "$SNAPSHOT_S3_URI"} $S3_PATH_STYLE_FLAG \
+			${SNAPSHOT_DIR:+--dir "$SNAPSHOT_DIR"} >"$TMP/summary" &
+	# wait returns early when a trapped signal arrives: wait again until
+	# every stage has ended.
+	until wait; do :; done
+	rm -f "$TMP"/*.pid
+}
+
+# pause SECONDS: sleep, ended early by a signal.
+pause() {
+	sleep "$1" &
+	echo $! >"$TMP/pause.pid"
+	wait $!
+	rm -f "$TMP/pause.pid"
+}
+
+# database: where the stages read and publish, without the password.
 database() {
 	if [ -n "${DATABASE_URL-}" ]; then
-		redact "$DATABASE_URL"
+		case $DATABASE_URL in
+		*://*) printf '%s' "$DATABASE_URL" | sed -e 's#^\([A-Za-z]*://[^:/@]*\):[^/]*@#\1:xxxxx@#' \
+			-e 's/\([?&]password=\)[^&]*/\1xxxxx/g' ;;
+		*) printf '(keyword/value connection string, not shown)' ;;
+		esac
 	else
 		printf '%s@%s:%s/%s' "${POSTGRES_USER:-${PGUSER:-}}" "${POSTGRES_HOST:-${PGHOST:-localhost}}" \
 			"${POSTGRES_PORT:-${PGPORT:-5432}}" "${POSTGRES_DB:-${PGDATABASE:-}}"
 	fi
 }
 
-# start_fields RANK-ARGS...: sets FIELDS to the start event's fields.
-start_fields() {
-	FIELDS=",\"attempt\":$ATTEMPT"
-	J='"all"'
-	[ -n "${LEADERBOARD_SLUG-}" ] && jstr "$LEADERBOARD_SLUG"
-	FIELDS="$FIELDS,\"leaderboard\":$J"
-	# Each variable's value, or "default" when unset, under its field.
-	for _p in NUM_BOOTSTRAP:num_bootstrap MIN_EVALS:min_evals SIGNIFICANT:significant \
-		MIN_TOTAL_BATTLES:min_total_battles MIN_TOTAL_MODELS:min_total_models; do
-		eval "_o=\${${_p%%:*}-}"
-		J='"default"'
-		[ -n "$_o" ] && jstr "$_o"
-		FIELDS="$FIELDS,\"${_p#*:}\":$J"
-	done
-	jstr "$(database)"
-	FIELDS="$FIELDS,\"database\":$J,\"sinks\":[\"db\""
-	if [ -n "${SNAPSHOT_S3_URI-}" ]; then jstr "$SNAPSHOT_S3_URI" && FIELDS="$FIELDS,$J"; fi
-	if [ -n "${SNAPSHOT_DIR-}" ]; then jstr "dir:$SNAPSHOT_DIR" && FIELDS="$FIELDS,$J"; fi
-	_hook=false
-	[ -n "${ALERT_WEBHOOK_URL-}" ] && _hook=true
-	FIELDS="$FIELDS],\"retry_delay_seconds\":$RETRY_DELAY_SECONDS,\"alert_webhook\":$_hook,\"rank_args\":["
-	_sep=
-	for _x in "$@"; do
-		jstr "$_x"
-		FIELDS="$FIELDS$_sep$J"
-		_sep=,
-	done
-	FIELDS="$FIELDS]"
+# log_start RANK-ARGS...: the start event of an attempt, with the settings
+# (a ranking variable left unset shows as "default").
+log_start() {
+	local hook=false
+	[ -n "${ALERT_WEBHOOK_URL-}" ] && hook=true
+	log INFO start --argjson attempt "$ATTEMPT" \
+		--arg leaderboard "${LEADERBOARD_SLUG:-all}" \
+		--arg num_bootstrap "${NUM_BOOTSTRAP:-default}" \
+		--arg min_evals "${MIN_EVALS:-default}" \
+		--arg significant "${SIGNIFICANT:-default}" \
+		--arg min_total_battles "${MIN_TOTAL_BATTLES:-default}" \
+		--arg min_total_models "${MIN_TOTAL_MODELS:-default}" \
+		--arg database "$(database)" \
+		--argjson sinks "$(json_array db ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} ${SNAPSHOT_DIR:+"dir:$SNAPSHOT_DIR"})" \
+		--argjson retry_delay_seconds "$RETRY_DELAY_SECONDS" \
+		--argjson alert_webhook "$hook" \
+		--argjson rank_args "$(json_array "$@")"
 }
 
-# stage NAME COMMAND [ARGS...]: runs COMMAND on the pipeline's stdin and
-# stdout, its stderr copied to our stderr and to $TMP/NAME.err, its pid in
-# $TMP/NAME.pid (for signals) and its exit status in $TMP/NAME.rc.
-stage() {
-	_n=$1
-	shift
-	{
-		{
-			"$@" <&4 2>&1 >&3 3>&- 4>&- &
-			echo $! >"$TMP/$_n.pid"
-			wait $!
-			echo $? >"$TMP/$_n.rc"
-		} 2>/dev/null | tee "$TMP/$_n.err" >&2 3>&- 4>&-
-	} 3>&1 4<&0
-}
-
-# run_once RANK-ARGS...: one attempt of the whole pipeline.
-run_once() {
-	if [ "$ATTEMPT" -gt 1 ]; then rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary"; fi
-	stage export battles-export --aggregate \
-		${LEADERBOARD_SLUG:+--leaderboard} ${LEADERBOARD_SLUG:+"$LEADERBOARD_SLUG"} |
-		stage rank rank \
-			${LEADERBOARD_SLUG:+--leaderboard} ${LEADERBOARD_SLUG:+"$LEADERBOARD_SLUG"} "$@" |
-		stage publish snapshot-publish --db \
-			${SNAPSHOT_S3_URI:+--s3} ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} $S3_PATH_STYLE \
-			${SNAPSHOT_DIR:+--dir} ${SNAPSHOT_DIR:+"$SNAPSHOT_DIR"} >"$TMP/summary" &
-	# wait returns early when a trapped signal arrives: wait again until
-	# every stage is done.
-	until wait; do :; done
-}
-
-# signame N: the name of signal N.
-signame() { kill -l "$1" 2>/dev/null || echo "$1"; }
+# ---- the outcome ---------------------------------------------------------------
 
 # outcome: sets FAILED_STAGE, FAILED_STATUS (the stage's exit status),
-# STATUS (the job's) and FAILURE (a sentence) from the stages' statuses. The
-# failing stage is the first one that failed, except that a stage killed by
-# SIGPIPE (its reader quit) gives way to a later stage that failed.
+# STATUS (the job's), FAILURE (a sentence) and STAGE_ERROR (the stage's own
+# JSON error line, if any) from the stages' statuses. The failing stage is
+# the first one that failed, except that a stage killed by SIGPIPE (its
+# reader quit) gives way to the later stage that failed.
 outcome() {
-	FAILED_STAGE= FAILED_STATUS=0 STATUS=0 FAILURE=
-	_later_failed=
-	for _s in publish rank export; do
-		read -r _rc <"$TMP/$_s.rc" 2>/dev/null || _rc=
-		[ -n "$_rc" ] || _rc=unknown
-		[ "$_rc" = 0 ] && continue
-		if [ "$_rc" = 141 ] && [ -n "$_later_failed" ]; then continue; fi
-		FAILED_STAGE=$_s FAILED_STATUS=$_rc
-		_later_failed=yes
+	local name rc tool err message failed
+	FAILED_STAGE= FAILED_STATUS=0 STATUS=0 FAILURE= STAGE_ERROR=
+	for name in publish rank export; do
+		rc=$(cat "$TMP/$name.rc" 2>/dev/null)
+		rc=${rc:-unknown}
+		[ "$rc" = 0 ] && continue
+		[ "$rc" = 141 ] && [ -n "$FAILED_STAGE" ] && continue
+		FAILED_STAGE=$name FAILED_STATUS=$rc
 	done
 	[ -n "$FAILED_STAGE" ] || return 0
+
 	case $FAILED_STAGE in
-	export) _tool=battles-export ;;
-	rank) _tool=rank ;;
-	publish) _tool=snapshot-publish ;;
+	export) tool=battles-export ;;
+	rank) tool=rank ;;
+	publish) tool=snapshot-publish ;;
 	esac
 	case $FAILED_STATUS in
-	unknown)
-		STATUS=1
-		FAILURE="$_tool ended without an exit status"
-		;;
 	[1-6])
 		STATUS=$FAILED_STATUS
-		FAILURE="$_tool exited $FAILED_STATUS ($(status_kind "$FAILED_STATUS"))"
+		FAILURE="$tool exited $FAILED_STATUS ($(status_kind "$FAILED_STATUS"))"
+		;;
+	unknown)
+		STATUS=1
+		FAILURE="$tool ended without an exit status"
 		;;
 	*)
 		STATUS=1
 		if [ "$FAILED_STATUS" -gt 128 ]; then
-			FAILURE="$_tool was killed by signal $(signame $((FAILED_STATUS - 128)))"
+			FAILURE="$tool was killed by signal $(kill -l $((FAILED_STATUS - 128)) 2>/dev/null || echo $((FAILED_STATUS - 128)))"
 		else
-			FAILURE="$_tool exited $FAILED_STATUS"
+			FAILURE="$tool exited $FAILED_STATUS"
 		fi
 		;;
 	esac
-	# The stage's own error message: its last error line (JSON), else the
-	# last line it wrote that is not JSON (a crash).
-	STAGE_ERROR_LINE=$(grep '"level":"ERROR"' "$TMP/$FAILED_STAGE.err" 2>/dev/null | grep '^{.*}$' | tail -n 1)
-	if [ -n "$STAGE_ERROR_LINE" ]; then
-		_msg=$(printf '%s\n' "$STAGE_ERROR_LINE" | sed -n 's/.*"msg":"\(.*\)","tool":.*/\1/p' | sed 's/\\"/"/g')
+
+	# The stage's own message: its last JSON error line, else the last line
+	# it wrote that is not JSON (a crash).
+	err=$TMP/$FAILED_STAGE.err
+	STAGE_ERROR=$(jq -cR 'fromjson? | objects | select(.level == "ERROR")' "$err" 2>/dev/null | tail -n 1)
+	if [ -n "$STAGE_ERROR" ]; then
+		message=$(printf '%s\n' "$STAGE_ERROR" | jq -r '.msg')
 	else
-		_msg=$(grep -v '^{.*}$' "$TMP/$FAILED_STAGE.err" 2>/dev/null | grep . | tail -n 1)
+		message=$(grep -v '^{.*}$' "$err" 2>/dev/null | grep . | tail -n 1)
 	fi
-	[ -n "$_msg" ] && FAILURE="$FAILURE: $_msg"
-	if [ "$STATUS" = 6 ] && [ -s "$TMP/summary" ]; then
-		_which=$(grep '"status":"failed"' "$TMP/summary" | sed -n 's/.*"leaderboard":"\([^"]*\)".*/\1/p' | tr '\n' ' ')
-		[ -n "$_which" ] && FAILURE="$FAILURE; failed leaderboards: ${_which% }"
+	[ -n "$message" ] && FAILURE="$FAILURE: $message"
+	if [ "$STATUS" = 6 ]; then
+		failed=$(jq -rRn '[inputs | fromjson? | objects | select(.status == "failed") | .leaderboard] | join(", ")' "$TMP/summary" 2>/dev/null)
+		[ -n "$failed" ] && FAILURE="$FAILURE; failed leaderboards: $failed"
 	fi
 }
 
-error_fields() {
-	printf ',"attempt":%s,"stage":%s,"stage_exit_status":%s,"exit_status":%s,"error":%s' \
-		"$ATTEMPT" "$(q "$FAILED_STAGE")" "$(q "$FAILED_STATUS")" "$STATUS" "$(q "$FAILURE")"
-	if [ -n "${STAGE_ERROR_LINE-}" ]; then printf ',"stage_error":%s' "$STAGE_ERROR_LINE"; fi
+log_error() {
+	log ERROR error --argjson attempt "$ATTEMPT" --arg stage "$FAILED_STAGE" \
+		--arg stage_exit_status "$FAILED_STATUS" --argjson exit_status "$STATUS" --arg error "$FAILURE" \
+		${STAGE_ERROR:+--argjson stage_error "$STAGE_ERROR"}
 }
+
+# stopped: the end of a run stopped by SIGINT (130) or SIGTERM (143).
+stopped() {
+	local status=143
+	[ "$INTERRUPTED" = INT ] && status=130
+	log ERROR error --argjson attempt "$ATTEMPT" --argjson exit_status "$status" --arg error "stopped by SIG$INTERRUPTED"
+	finish "$status" "stopped by SIG$INTERRUPTED"
+}
+
+# ---- the run -------------------------------------------------------------------
 
 while :; do
 	ATTEMPT=$((ATTEMPT + 1))
-	start_fields "$@"
-	log INFO start "$FIELDS"
+	log_start "$@"
 	run_once "$@"
-	if [ -n "$INTERRUPTED" ]; then
-		_st=143
-		[ "$INTERRUPTED" = INT ] && _st=130
-		log ERROR error ",\"attempt\":$ATTEMPT,\"exit_status\":$_st,\"error\":\"stopped by SIG$INTERRUPTED\""
-		finish "$_st" "stopped by SIG$INTERRUPTED"
-	fi
-	STAGE_ERROR_LINE=
+	[ -z "$INTERRUPTED" ] || stopped
 	outcome
-	if [ "$STATUS" -eq 0 ]; then
-		finish 0
-	fi
-	log ERROR error "$(error_fields)"
+	[ "$STATUS" -ne 0 ] || finish 0
+	log_error
+	# Retry once, after a pause, when the failure may be transient.
 	if [ "$STATUS" -eq 5 ] && [ "$ATTEMPT" -lt 2 ]; then
-		log WARN retry ",\"attempt\":$ATTEMPT,\"delay_seconds\":$RETRY_DELAY_SECONDS,\"reason\":$(q "$FAILURE")"
-		sleep "$RETRY_DELAY_SECONDS" &
-		until wait; do :; done
-		if [ -n "$INTERRUPTED" ]; then
-			_st=143
-			[ "$INTERRUPTED" = INT ] && _st=130
-			finish "$_st" "stopped by SIG$INTERRUPTED"
-		fi
+		log WARN retry --argjson attempt "$ATTEMPT" --argjson delay_seconds "$RETRY_DELAY_SECONDS" --arg reason "$FAILURE"
+		pause "$RETRY_DELAY_SECONDS"
+		[ -z "$INTERRUPTED" ] || stopped
 		continue
 	fi
 	finish "$STATUS" "$FAILURE"
