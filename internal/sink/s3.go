@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/names"
 )
 
 // MaxGetBytes bounds what Get reads (the index): far above any index.
@@ -47,7 +48,13 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 	if err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return "", "", fmt.Errorf("%q is not an s3://bucket/prefix URL", s)
 	}
-	return u.Host, strings.Trim(u.Path, "/"), nil
+	prefix = strings.Trim(u.Path, "/")
+	if prefix != "" {
+		if err := names.Key(prefix); err != nil {
+			return "", "", fmt.Errorf("%q is not an s3://bucket/prefix URL: the prefix must be plain folder names (%v)", s, err)
+		}
+	}
+	return u.Host, prefix, nil
 }
 
 // NewS3Client returns a client configured the AWS way (LoadDefaultConfig:
@@ -78,19 +85,32 @@ func (s *S3) String() string {
 	return "s3://" + s.bucket + "/" + s.prefix
 }
 
-func (s *S3) key(k string) string {
-	if s.prefix == "" {
-		return k
+// key returns the object key of k under the prefix, or an error when k
+// could leave it.
+func (s *S3) key(k string) (*string, error) {
+	full := k
+	if s.prefix != "" {
+		full = s.prefix + "/" + k
 	}
-	return s.prefix + "/" + k
+	if err := checkKey(k); err != nil {
+		return nil, err
+	}
+	if err := checkKey(full); err != nil {
+		return nil, err
+	}
+	return aws.String(full), nil
 }
 
 // put stores body under key; with cond "*" only when nothing is there
 // (If-None-Match), with an ETag only when that version is there (If-Match).
 func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, cond string) error {
+	k, err := s.key(key)
+	if err != nil {
+		return err
+	}
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(s.key(key)),
+		Key:           k,
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		ContentType:   aws.String(m.ContentType),
@@ -103,7 +123,7 @@ func (s *S3) put(ctx context.Context, key string, body []byte, m Meta, cond stri
 	default:
 		in.IfMatch = aws.String(cond)
 	}
-	_, err := s.api.PutObject(ctx, in)
+	_, err = s.api.PutObject(ctx, in)
 	return err
 }
 
@@ -166,7 +186,11 @@ func (s *S3) Update(ctx context.Context, key string, m Meta, update func([]byte)
 }
 
 func (s *S3) get(ctx context.Context, key string) ([]byte, string, bool, error) {
-	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(key))})
+	k, err := s.key(key)
+	if err != nil {
+		return nil, "", false, err
+	}
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: k})
 	if err != nil {
 		var ae smithy.APIError
 		if httpStatus(err) == 404 && errors.As(err, &ae) && ae.ErrorCode() != "NoSuchBucket" {
@@ -197,8 +221,9 @@ func httpStatus(err error) int {
 // missing bucket or permission are configuration; server errors, throttling
 // and no answer at all are transient; any other answer is a failure.
 func classifyS3(err error) error {
-	if err == nil {
-		return nil
+	var ee *exitcode.Error
+	if err == nil || errors.As(err, &ee) {
+		return err
 	}
 	switch st := httpStatus(err); {
 	case st == 0:

@@ -17,9 +17,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/names"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 )
 
@@ -42,7 +44,8 @@ type Meta struct {
 }
 
 // Objects stores files under keys ("SLUG/NAME"), relative to the sink's
-// root. Each write is atomic: a reader sees the old content or the new,
+// root. A key that is not relative or could leave the root (names.Key)
+// is refused with status BadInput before anything is touched. Each write is atomic: a reader sees the old content or the new,
 // never a part. Errors carry an exit status (exitcode): Transient when the
 // store could not be reached or answered with a server error, Config for
 // refused credentials or a missing bucket or folder permission, Failure
@@ -85,7 +88,18 @@ func (s *Sink) String() string { return s.objs.String() }
 // status BadInput and nothing further is written), IDENTIFIER.svg (an
 // existing chart is kept as it is: the document is the record, the chart
 // only its picture), then latest.json and latest.svg.
+//
+// slug must be a leaderboard slug (names.Leaderboard) and identifier a
+// plain file name that is not "latest" nor hidden: whatever the callers
+// checked, nothing is written outside the slug's folder or over the
+// layout's own files (status BadInput).
 func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []byte) error {
+	if err := names.Leaderboard(slug); err != nil {
+		return exitcode.New(exitcode.BadInput, fmt.Errorf("%s: refused leaderboard %q: %v", s.objs, slug, err))
+	}
+	if err := names.Segment(identifier); err != nil || identifier == "latest" || strings.HasPrefix(identifier, ".") {
+		return exitcode.New(exitcode.BadInput, fmt.Errorf("%s: refused snapshot identifier %q", s.objs, identifier))
+	}
 	key := slug + "/" + identifier + ".json"
 	immutable := Meta{ContentType: TypeJSON, CacheControl: CacheImmutable}
 	created, err := s.objs.Create(ctx, key, doc, immutable)

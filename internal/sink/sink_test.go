@@ -113,7 +113,10 @@ func TestDirPermission(t *testing.T) {
 	root := t.TempDir()
 	os.Chmod(root, 0o500)
 	defer os.Chmod(root, 0o700)
-	d := &Dir{root: root}
+	d, err := NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := New(d).Publish(context.Background(), "x", "s", []byte("{}"), nil); exitcode.Code(err) != exitcode.Config {
 		t.Errorf("writing to a read-only folder: %v", err)
 	}
@@ -254,7 +257,7 @@ func concurrentIndexWriters(t *testing.T, objs Objects) {
 		t.Errorf("index holds %d leaderboards, want %d: %s", len(idx.Leaderboards), writers, b)
 	}
 	if d, ok := objs.(*Dir); ok {
-		entries, _ := os.ReadDir(d.root)
+		entries, _ := os.ReadDir(d.path)
 		if len(entries) != 1 || entries[0].Name() != "index.json" {
 			t.Errorf("the folder holds %v, want only index.json", entries)
 		}
