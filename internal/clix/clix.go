@@ -13,8 +13,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/mattn/go-isatty"
@@ -91,7 +94,7 @@ func (l *Logger) Warnf(format string, args ...any) {
 		l.json.Warn(msg, "event", "warning")
 		return
 	}
-	fmt.Fprintf(l.w, "%s: %s\n", l.tool, msg)
+	fmt.Fprintf(l.w, "%s: %s\n", l.tool, Printable(msg))
 }
 
 // Event records a structured event (start, complete, ...). Plain mode drops
@@ -114,10 +117,42 @@ func (l *Logger) Error(err error) {
 		l.json.Error(err.Error(), attrs...)
 		return
 	}
-	fmt.Fprintf(l.w, "%s: %s\n", l.tool, err)
+	fmt.Fprintf(l.w, "%s: %s\n", l.tool, Printable(err.Error()))
 	if hint != "" {
-		fmt.Fprintf(l.w, "%s: hint: %s\n", l.tool, hint)
+		fmt.Fprintf(l.w, "%s: hint: %s\n", l.tool, Printable(hint))
 	}
+}
+
+// Printable returns s for a terminal: control and format characters (ESC,
+// CR, a line break, bidirectional overrides) and invalid UTF-8 are shown
+// escaped as Go writes them (\x1b, \n, \u202e), so that data inside a
+// message can neither drive the terminal nor forge a line.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		w = n
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+	}
+	return b.String()
 }
 
 // Run runs app on args with the given streams and returns the exit status.
@@ -126,7 +161,19 @@ func (l *Logger) Error(err error) {
 // without one is an internal failure); errors urfave/cli raises before the
 // action runs (an unknown flag, a flag or environment value that does not
 // parse) are usage errors. Each error is reported once on stderr.
-func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer, log *Logger) int {
+//
+// A panic in the tool's own goroutine is an internal failure (status 1,
+// "internal error: …" with the stack on stderr), never Go's status 2,
+// which the job would read as a usage error.
+func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer, log *Logger) (status int) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error(exitcode.WithHint(exitcode.Failure, fmt.Errorf("internal error: panic: %v", p),
+				"this is a bug; the stack follows"))
+			stderr.Write(debug.Stack())
+			status = exitcode.Failure
+		}
+	}()
 	app.Reader = stdin
 	app.Writer = stdout
 	app.ErrWriter = stderr
