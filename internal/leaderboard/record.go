@@ -46,6 +46,17 @@ type Provenance struct {
 	Version     string `json:"version"`
 	Seed        uint64 `json:"seed"`
 	InputDigest string `json:"input_digest"` // "sha256:<hex>" of the aggregated input
+	// Filter says what the input stream held when it was not the whole
+	// arena (a battles-export header's filter); nil when it was.
+	Filter *Filter `json:"filter,omitempty"`
+}
+
+// Filter is what a filtered battle stream held: one leaderboard's
+// battles, battles from Since and before Until (RFC 3339).
+type Filter struct {
+	Leaderboard string `json:"leaderboard,omitempty"`
+	Since       string `json:"since,omitempty"`
+	Until       string `json:"until,omitempty"`
 }
 
 // Fit describes the maximum-likelihood fit behind a ranked record.

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 )
 
 // cellKey identifies identical battles as they were read: models by
@@ -16,20 +17,60 @@ type cellKey struct {
 	o    battle.Outcome
 }
 
+// board holds a leaderboard's battles by cell id (Aggregator.keys). The
+// counts are dense (a slice indexed by id: one step per battle) while
+// most of the ids up to the largest are the board's, and sparse (a map)
+// once the board holds few of them: a category with a handful of cells
+// among millions must not cost memory for all of them.
 type board struct {
 	slug   string
-	counts []int64 // battles by cell id (Aggregator.keys); 0 where none
+	counts []int64 // dense: by cell id, 0 where none
+	cells  int     // dense: ids with battles
+	sparse map[int32]int64
 }
 
+// denseSlack is how many more slots than cells a dense board may hold
+// before it turns sparse.
+const denseSlack = 1024
+
 func (b *board) add(id int32, n int64) {
+	if b.sparse != nil {
+		b.sparse[id] += n
+		return
+	}
 	if int(id) >= len(b.counts) {
+		if int(id)+1 > 4*(b.cells+1)+denseSlack {
+			b.sparse = make(map[int32]int64, b.cells+1)
+			for i, c := range b.counts {
+				if c != 0 {
+					b.sparse[int32(i)] = c
+				}
+			}
+			b.counts = nil
+			b.sparse[id] += n
+			return
+		}
 		b.counts = slices.Grow(b.counts, int(id)+1-len(b.counts))[:id+1]
+	}
+	if b.counts[id] == 0 {
+		b.cells++
 	}
 	b.counts[id] += n
 }
 
-// each calls f for every cell of the board that has battles.
+// each calls f for every cell of the board that has battles, by cell id.
 func (a *Aggregator) each(b *board, f func(k cellKey, n int64)) {
+	if b.sparse != nil {
+		ids := make([]int32, 0, len(b.sparse))
+		for id := range b.sparse {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			f(a.keys[id], b.sparse[id])
+		}
+		return
+	}
 	for id, n := range b.counts {
 		if n != 0 {
 			f(a.keys[id], n)
@@ -53,6 +94,7 @@ type Aggregator struct {
 	overall *board
 	names   map[string]string // leaderboard names from stream headers
 	seen    []*board          // the current battle's category boards
+	filter  *battle.Filter    // what the stream holds, from its header
 }
 
 // NewAggregator returns an aggregator for every leaderboard, or for the
@@ -95,8 +137,22 @@ func (a *Aggregator) intern(slug []byte) int32 {
 }
 
 // Header takes note of a stream header: its leaderboards are reported
-// even when no battle counts in them.
+// even when no battle counts in them, and its filter says what the
+// stream holds. A stream of one leaderboard's battles (filter.leaderboard)
+// is not the whole arena: only that leaderboard is ranked, as if it alone
+// were chosen, never an overall built from its battles. Header must come
+// before the first Add; the caller checks that the filters of several
+// inputs agree, and that a chosen leaderboard is the filter's.
 func (a *Aggregator) Header(h *battle.Header) {
+	if f := h.Filter; f != (battle.Filter{}) {
+		a.filter = &f
+	}
+	if l := h.Filter.Leaderboard; l != "" && l != battle.Overall && a.only == "" {
+		a.only = l
+		delete(a.boards, battle.Overall)
+		a.overall = nil
+		a.board(l)
+	}
 	for _, lb := range h.Leaderboards {
 		a.names[lb.Slug] = lb.Name
 		if a.only == "" {
@@ -152,4 +208,13 @@ func (a *Aggregator) Leaderboards() []string {
 		out = append([]string{battle.Overall}, out...)
 	}
 	return out
+}
+
+// provenanceFilter is the stream's filter as a record carries it, or nil
+// when the stream holds the whole arena.
+func (a *Aggregator) provenanceFilter() *leaderboard.Filter {
+	if a.filter == nil {
+		return nil
+	}
+	return &leaderboard.Filter{Leaderboard: a.filter.Leaderboard, Since: a.filter.Since, Until: a.filter.Until}
 }

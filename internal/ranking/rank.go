@@ -208,7 +208,7 @@ func (a *Aggregator) prepare(d data, o Options) *fitted {
 			MinModels:   o.MinModels,
 			Significant: o.Significant,
 		},
-		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest},
+		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest, Filter: a.provenanceFilter()},
 		Entries:    []leaderboard.Entry{},
 	}
 	f := &fitted{d: d, minEntries: o.MinModels}
