@@ -29,6 +29,27 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	// genbattles KIND N FILE writes N hostile battle lines to FILE: each
+	// with its own two models (models), its own category (categories), or
+	// the largest count (count).
+	cmds["genbattles"] = func() {
+		n, _ := strconv.Atoi(os.Args[2])
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			switch os.Args[1] {
+			case "models":
+				fmt.Fprintf(&b, `{"model_a":"m%da","model_b":"m%db","winner":"tie"}`+"\n", i, i)
+			case "categories":
+				fmt.Fprintf(&b, `{"model_a":"a","model_b":"b","winner":"model_a","categories":["c%d"]}`+"\n", i)
+			case "count":
+				fmt.Fprintf(&b, `{"model_a":"a","model_b":"b","winner":"model_a","count":1099511627776}`+"\n")
+			}
+		}
+		if err := os.WriteFile(os.Args[3], []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	testscript.Main(m, cmds)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/names"
 	"github.com/bixarena/arena-snapshots/internal/ranking"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
@@ -67,6 +68,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.Uint64Flag{Name: "seed", Value: DefaultSeed, Usage: "bootstrap `SEED`: the same seed and battles give the same output"},
 			&cli.IntFlag{Name: "threads", Value: runtime.NumCPU(), DefaultText: "all cores", Usage: "bootstrap `THREADS` (the output does not depend on it)"},
 			&cli.StringFlag{Name: "format", Value: "ndjson", Usage: "output `FORMAT`: ndjson (for snapshot-publish), table (for people) or csv"},
+			&cli.IntFlag{Name: "max-models", Value: DefaultMaxModels, EnvVars: []string{"MAX_MODELS"}, Usage: "refuse an input with more distinct `MODELS` (bad input)"},
+			&cli.IntFlag{Name: "max-categories", Value: DefaultMaxCategories, EnvVars: []string{"MAX_CATEGORIES"}, Usage: "refuse an input with more distinct `CATEGORIES` (bad input)"},
+			&cli.Int64Flag{Name: "max-battles", Value: DefaultMaxBattles, EnvVars: []string{"MAX_BATTLES"}, Usage: "refuse an input of more `BATTLES` in all, counts included (bad input)"},
 		},
 		Action: func(c *cli.Context) error { return rank(c, stdin, stdout, stderr, log) },
 	}
@@ -107,6 +111,15 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		return err
 	}
 	only := strings.TrimSpace(c.String("leaderboard"))
+	if only != "" {
+		if err := names.Leaderboard(only); err != nil {
+			return clix.Usagef("--leaderboard (LEADERBOARD_SLUG) %q is not a leaderboard slug: %v", only, err)
+		}
+	}
+	sc, err := newScreenFromFlags(c, log)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	log.Event("start", "leaderboard", only, "bootstrap", o.Bootstrap, "seed", o.Seed)
 	agg := ranking.NewAggregator(only)
@@ -117,7 +130,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	var lines, battles int64
 	var known []battle.LeaderboardName
 	for _, name := range names {
-		n, b, h, err := read(c.Context, name, stdin, stderr, agg)
+		n, b, h, err := read(c.Context, name, stdin, stderr, agg, sc)
 		if err != nil {
 			return err
 		}
@@ -125,6 +138,14 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		if h != nil {
 			known = append(known, h.Leaderboards...)
 		}
+	}
+	if l := sc.filter.Leaderboard; only != "" && l != "" && l != battle.Overall && l != only {
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("--leaderboard (LEADERBOARD_SLUG) %q: the input holds only the battles of leaderboard %q", only, l),
+			"rank the input without --leaderboard, or export the leaderboard wanted")
+	}
+	if sc.dropped > 0 {
+		log.Warnf("%d battle lines left out for model names that cannot be published", sc.dropped)
 	}
 	if only != "" && len(known) > 0 && !slices.ContainsFunc(known, func(l battle.LeaderboardName) bool { return l.Slug == only }) {
 		var slugs []string
@@ -184,7 +205,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 }
 
 // read aggregates one input; name "-" is stdin.
-func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator) (lines, battles int64, h *battle.Header, err error) {
+func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen) (lines, battles int64, h *battle.Header, err error) {
 	var r io.Reader = stdin
 	label := "stdin"
 	size := int64(-1)
@@ -213,11 +234,19 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 	d := battle.NewDecoder(r, label)
 	headerSeen := false
 	for d.Next() {
-		if !headerSeen && d.Header() != nil {
+		if !headerSeen {
 			headerSeen = true
-			agg.Header(d.Header())
+			if err := begin(sc, agg, label, d.Header()); err != nil {
+				return 0, 0, nil, err
+			}
 		}
-		agg.Add(d.Battle())
+		keep, err := sc.battle(label, d.Line(), d.Battle())
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		if keep {
+			agg.Add(d.Battle())
+		}
 		lines++
 		battles += d.Battle().Count
 		if lines&0xffff == 0 && ctx.Err() != nil {
@@ -227,10 +256,41 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 	if err := d.Err(); err != nil {
 		return 0, 0, nil, exitcode.New(exitcode.BadInput, err)
 	}
-	if d.Header() != nil && !headerSeen {
-		agg.Header(d.Header())
+	if !headerSeen {
+		if err := begin(sc, agg, label, d.Header()); err != nil {
+			return 0, 0, nil, err
+		}
 	}
 	return lines, battles, d.Header(), nil
+}
+
+// begin takes note of an input's header (nil when it has none) before its
+// first battle.
+func begin(sc *screen, agg *ranking.Aggregator, label string, h *battle.Header) error {
+	h, err := sc.input(label, h)
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		agg.Header(h)
+	}
+	return nil
+}
+
+func newScreenFromFlags(c *cli.Context, log *clix.Logger) (*screen, error) {
+	models, err := clix.IntInRange(c, "max-models", "MAX_MODELS", 2, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := clix.IntInRange(c, "max-categories", "MAX_CATEGORIES", 0, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	battles := c.Int64("max-battles")
+	if battles < 1 || battles > 1<<50 {
+		return nil, clix.Usagef("%s must be between 1 and %d, got %d", clix.FlagName("max-battles", "MAX_BATTLES"), int64(1<<50), battles)
+	}
+	return newScreen(log, models, cats, battles), nil
 }
 
 // warnIllPosed says on stderr which leaderboards had no maximum likelihood

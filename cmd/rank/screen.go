@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/clix"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/names"
+)
+
+// Default caps on what one run may hold (--max-models, --max-categories,
+// --max-battles): far above a real arena, low enough that a hostile file
+// fails cleanly instead of exhausting memory or time.
+const (
+	DefaultMaxModels     = 1000
+	DefaultMaxCategories = 1000
+	DefaultMaxBattles    = int64(battle.MaxCount) // 2^40
+)
+
+// screen checks the names in battles as they enter and bounds what the
+// aggregation holds (internal/names has the rules):
+//
+//   - a category that cannot be a leaderboard slug is dropped from every
+//     battle, with one warning naming the place of its first use; the
+//     battle still counts in overall and its other categories;
+//   - a battle whose model name cannot be published (names.Model) is left
+//     out, with one warning per name;
+//   - more distinct models or categories than the caps, or more battles in
+//     all, is bad input naming the cap's flag: memory is bounded by the
+//     caps, not by what is read.
+type screen struct {
+	log                      *clix.Logger
+	maxModels, maxCategories int
+	maxBattles               int64
+
+	models     map[string]bool // name → publishable (warned once when not)
+	categories map[string]bool
+	nModels    int
+	nCats      int
+	battles    int64
+	dropped    int64 // battle lines left out for a model name
+
+	inputs int
+	filter battle.Filter // of the first input
+	first  string        // the first input's name
+}
+
+func newScreen(log *clix.Logger, maxModels, maxCategories int, maxBattles int64) *screen {
+	return &screen{log: log, maxModels: maxModels, maxCategories: maxCategories, maxBattles: maxBattles,
+		models: map[string]bool{}, categories: map[string]bool{}}
+}
+
+// input checks an input's header (nil for a file of battle lines only)
+// before its battles are counted: every input must hold the same part of
+// the arena, or the leaderboards would mix filtered and unfiltered
+// battles. It returns the header with its unpublishable leaderboards
+// dropped.
+func (s *screen) input(label string, h *battle.Header) (*battle.Header, error) {
+	var f battle.Filter
+	if h != nil {
+		f = h.Filter
+	}
+	if f.Leaderboard != "" {
+		if err := names.Leaderboard(f.Leaderboard); err != nil {
+			return nil, exitcode.New(exitcode.BadInput,
+				fmt.Errorf("%s: the header's filter names leaderboard %q: %v", label, f.Leaderboard, err))
+		}
+	}
+	s.inputs++
+	if s.inputs == 1 {
+		s.filter, s.first = f, label
+	} else if f != s.filter {
+		return nil, exitcode.WithHint(exitcode.BadInput,
+			fmt.Errorf("%s holds %s, but %s holds %s", label, describeFilter(f), s.first, describeFilter(s.filter)),
+			"rank inputs exported with the same --leaderboard, --since and --until together")
+	}
+	if h == nil {
+		return nil, nil
+	}
+	c := *h
+	c.Leaderboards = nil
+	for _, lb := range h.Leaderboards {
+		if err := names.Leaderboard(lb.Slug); err != nil {
+			s.log.Warnf("%s: header leaderboard %q is left out: %v", label, lb.Slug, err)
+			continue
+		}
+		c.Leaderboards = append(c.Leaderboards, lb)
+	}
+	return &c, nil
+}
+
+func describeFilter(f battle.Filter) string {
+	if f == (battle.Filter{}) {
+		return "the whole arena"
+	}
+	s := "battles"
+	if f.Leaderboard != "" {
+		s += " of leaderboard " + f.Leaderboard
+	}
+	if f.Since != "" {
+		s += " since " + f.Since
+	}
+	if f.Until != "" {
+		s += " until " + f.Until
+	}
+	return s
+}
+
+// battle screens one battle line at label:line; keep is false when the
+// battle is left out.
+func (s *screen) battle(label string, line int, b *battle.Battle) (keep bool, err error) {
+	for _, m := range [2][]byte{b.ModelA, b.ModelB} {
+		ok, known := s.models[string(m)]
+		if !known {
+			name := string(m)
+			if err := names.Model(name); err != nil {
+				s.log.Warnf("%s:%d: model %q cannot be published (%v): its battles are left out", label, line, name, err)
+			} else {
+				ok = true
+				if s.nModels++; s.nModels > s.maxModels {
+					return false, capError(label, line, fmt.Sprintf("more than %d distinct models", s.maxModels), "max-models", "MAX_MODELS")
+				}
+			}
+			s.models[name] = ok
+		}
+		if !ok {
+			s.dropped++
+			return false, nil
+		}
+	}
+	if s.battles += b.Count; s.battles > s.maxBattles {
+		return false, capError(label, line, fmt.Sprintf("more than %d battles in all", s.maxBattles), "max-battles", "MAX_BATTLES")
+	}
+	kept := b.Categories[:0]
+	for _, c := range b.Categories {
+		ok, known := s.categories[string(c)]
+		if !known {
+			name := string(c)
+			if err := names.Leaderboard(name); err != nil {
+				s.log.Warnf("%s:%d: category %q cannot be a leaderboard (%v): it is dropped from its battles, which still count in overall and their other categories",
+					label, line, name, err)
+			} else {
+				ok = true
+				if s.nCats++; s.nCats > s.maxCategories {
+					return false, capError(label, line, fmt.Sprintf("more than %d distinct categories", s.maxCategories), "max-categories", "MAX_CATEGORIES")
+				}
+			}
+			s.categories[name] = ok
+		}
+		if ok {
+			kept = append(kept, c)
+		}
+	}
+	b.Categories = kept
+	return true, nil
+}
+
+func capError(label string, line int, what, flag, env string) error {
+	return exitcode.WithHint(exitcode.BadInput, &battle.Error{Name: label, Line: line, Msg: what + " (" + clix.FlagName(flag, env) + ")"},
+		"raise "+clix.FlagName(flag, env)+" if the input is meant to hold that many")
+}
