@@ -1,0 +1,118 @@
+package style
+
+import "math"
+
+// Errors are the standard errors of a fit's parameters: of each rating
+// (log10 units; a score's is 400 times it) and of each coefficient (0 for
+// an inactive one).
+type Errors struct {
+	Ratings []float64
+	Beta    [K]float64
+}
+
+// Sandwich returns the sandwich (robust) standard errors of fit, the
+// maximum likelihood of p: the square roots of the diagonal of
+//
+//	V = H⁻¹ · M · H⁻¹,
+//	H = Σ_b w_b·σ_b(1−σ_b)·x_b·x_bᵀ   (the observed information),
+//	M = Σ_b w_b·(σ_b − y_b)²·x_b·x_bᵀ (the outer products of the battles' scores),
+//
+// over the rows b (w_b identical battles, x_b = ∂η_b/∂θ, σ_b the fitted
+// probability that I wins, y_b its outcome): the estimator of Huber (1967)
+// and White (1980), which stays valid when the model is not exactly right;
+// LMArena's leaderboard has used it for its style-controlled intervals
+// since 2025. The ratings are defined up to a common shift: H is inverted
+// on the ratings' sum-zero subspace (H + c·11ᵀ, whose inverse differs
+// from the pseudo-inverse only along 1, which M ignores), and the ratings'
+// variances are those of the centred ratings r_i − mean(r). With Prior,
+// H includes the virtual ties and M the battles alone.
+func Sandwich(p Problem, fit Result) Errors {
+	n := p.Models
+	m := n + K
+	th := fit.optimum
+	if th == nil {
+		th = fit.Theta()
+	}
+	h, meat, l := make([]float64, m*m), make([]float64, m*m), make([]float64, m*m)
+	g := make([]float64, m)
+	eval(p, nil, fit.Prior, th, g, h, meat)
+	if fit.Prior == 0 {
+		shift(h, n, m)
+	}
+	out := Errors{Ratings: make([]float64, n)}
+	if !cholesky(h, l, m) {
+		for i := range out.Ratings {
+			out.Ratings[i] = math.NaN()
+		}
+		for k := range K {
+			out.Beta[k] = math.NaN()
+		}
+		return out
+	}
+	// a = H⁻¹, column by column (H is symmetric, so are a's rows).
+	a := h // h is not needed any more
+	for j := range m {
+		col := g
+		clear(col)
+		col[j] = 1
+		cholSolve(l, m, col)
+		copy(a[j*m:(j+1)*m], col)
+	}
+	// b = M·H⁻¹; V_ii = Σ_k (H⁻¹)_ik b_ki.
+	b := l
+	clear(b)
+	for i := range m {
+		mi, bi := meat[i*m:(i+1)*m], b[i*m:(i+1)*m]
+		for k, v := range mi {
+			if v == 0 {
+				continue
+			}
+			ak := a[k*m : (k+1)*m]
+			for j := range bi {
+				bi[j] += v * ak[j]
+			}
+		}
+	}
+	diag := make([]float64, m)
+	for i := range m {
+		s := 0.0
+		ai := a[i*m : (i+1)*m]
+		for k := range m {
+			s += ai[k] * b[k*m+i]
+		}
+		diag[i] = s
+	}
+	// Centring: Var(r_i − r̄) = V_ii − 2(V·1)_i/n + 1ᵀV1/n², V·1 = H⁻¹·(b·1).
+	b1 := make([]float64, m)
+	for i := range m {
+		for j := range n {
+			b1[i] += b[i*m+j]
+		}
+	}
+	v1 := make([]float64, m)
+	for i := range m {
+		for k := range m {
+			v1[i] += a[i*m+k] * b1[k]
+		}
+	}
+	total := 0.0
+	for i := range n {
+		total += v1[i]
+	}
+	nf := float64(n)
+	for i := range n {
+		out.Ratings[i] = math.Sqrt(max(0, diag[i]-2*v1[i]/nf+total/(nf*nf)))
+	}
+	for k := range K {
+		if p.Active[k] {
+			out.Beta[k] = math.Sqrt(max(0, diag[n+k]))
+		}
+	}
+	return out
+}
+
+// Z returns the standard normal quantile for a two-sided interval of the
+// given confidence: 1.959964 for 0.95.
+func Z(confidence float64) float64 {
+	return math.Sqrt2 * math.Erfinv(confidence)
+}
