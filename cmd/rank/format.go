@@ -36,12 +36,19 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 		if r.Name != "" && r.Name != r.Leaderboard {
 			title += " (" + r.Name + ")"
 		}
+		if r.Variant == leaderboard.VariantStyle {
+			title += ", style-controlled"
+		}
 		if r.Status == leaderboard.Skipped {
 			fmt.Fprintf(w, "%s: skipped, %s: %d battles, %d models\n", title, strings.ReplaceAll(r.Reason, "_", " "), r.Battles, r.Models)
 			continue
 		}
-		fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %d bootstrap rounds, seed %d)\n",
-			title, r.Battles, r.Models, len(r.Entries), r.Params.Bootstrap, r.Provenance.Seed)
+		if r.Style != nil {
+			writeStyle(w, title, r)
+		} else {
+			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %d bootstrap rounds, seed %d)\n",
+				title, r.Battles, r.Models, len(r.Entries), r.Params.Bootstrap, r.Provenance.Seed)
+		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "rank\tmodel\t  score\t95% interval\t  votes\tflags")
@@ -61,14 +68,44 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 	return nil
 }
 
-// writeCSV writes one row per entry, with a header row.
+// writeStyle writes a style-controlled leaderboard's title line and its
+// coefficients.
+func writeStyle(w io.Writer, title string, r leaderboard.Record) {
+	how := "sandwich standard errors"
+	if r.Style.Intervals == leaderboard.IntervalsBootstrap {
+		how = fmt.Sprintf("%d bootstrap rounds, seed %d", r.Params.Bootstrap, r.Provenance.Seed)
+	}
+	fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %s)\n",
+		title, r.Battles, r.Models, len(r.Entries), how)
+	var parts []string
+	for _, c := range r.Style.Coefficients {
+		name := c.Feature
+		if name == "length" {
+			name += " (" + r.Style.LengthUnit + ")"
+		}
+		if c.Constant {
+			parts = append(parts, name+" constant")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %+.3f [%+.3f, %+.3f]", name, c.Beta, c.CILower, c.CIUpper))
+	}
+	fmt.Fprintf(w, "style coefficients (log odds per standard deviation): %s\n", strings.Join(parts, ", "))
+}
+
+// writeCSV writes one row per entry, with a header row. A
+// style-controlled leaderboard's rows name it by the slug it is published
+// under (leaderboard.StyleSlug).
 func writeCSV(w io.Writer, records []leaderboard.Record) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"leaderboard", "rank", "model", "score", "ci_lower", "ci_upper", "votes", "flags"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
 	for _, r := range records {
+		slug := r.Leaderboard
+		if r.Variant == leaderboard.VariantStyle {
+			slug = leaderboard.StyleSlug(slug)
+		}
 		for _, e := range r.Entries {
-			cw.Write([]string{r.Leaderboard, strconv.Itoa(e.Rank), e.Model, f(e.Score), f(e.CILower), f(e.CIUpper),
+			cw.Write([]string{slug, strconv.Itoa(e.Rank), e.Model, f(e.Score), f(e.CILower), f(e.CIUpper),
 				strconv.FormatInt(e.Votes, 10), strings.Join(e.Flags, " ")})
 		}
 	}

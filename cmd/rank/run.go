@@ -46,6 +46,16 @@ lost, comparison graph in pieces), the leaderboard says so in "fit", the
 entries are flagged, and every model gets one virtual tie against a phantom
 of score 1000, which keeps the scores finite.
 
+With --style-control, each leaderboard is followed by its style-controlled
+variant ("variant":"style"): the same battles fitted with the style of the
+answers (length, markdown headers, list items, bold spans) as covariates,
+logit P(a beats b) = ln10·(r_a − r_b) + Σ β_k·d_k, d_k = (f_a − f_b)/(f_a + f_b)
+standardised over the leaderboard's battles. Every battle needs its features:
+"style" from battles-export --style (length in characters) or the public
+"conv_metadata" (length in tokens). Intervals are sandwich (robust) standard
+errors, or with --style-ci bootstrap percentiles of --bootstrap rounds that
+resample battles. The coefficients, with their intervals, are in "style".
+
 Each flag can also be set by the environment variable named in brackets;
 a variable set to the empty string means the default.
 
@@ -71,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.IntFlag{Name: "max-models", Value: DefaultMaxModels, EnvVars: []string{"MAX_MODELS"}, Usage: "refuse an input with more distinct `MODELS` (bad input)"},
 			&cli.IntFlag{Name: "max-categories", Value: DefaultMaxCategories, EnvVars: []string{"MAX_CATEGORIES"}, Usage: "refuse an input with more distinct `CATEGORIES` (bad input)"},
 			&cli.Int64Flag{Name: "max-battles", Value: DefaultMaxBattles, EnvVars: []string{"MAX_BATTLES"}, Usage: "refuse an input of more `BATTLES` in all, counts included (bad input)"},
+			&cli.BoolFlag{Name: "style-control", EnvVars: []string{"STYLE_CONTROL"}, Usage: "also write each leaderboard's style-controlled variant (\"variant\":\"style\"), fitted with the battles' style features (battles-export --style, or public conv_metadata)"},
+			&cli.StringFlag{Name: "style-ci", Value: "sandwich", EnvVars: []string{"STYLE_CI"}, Usage: "`METHOD` of the style-controlled intervals: sandwich (robust standard errors) or bootstrap (--bootstrap rounds resampling battles)"},
 		},
 		Action: func(c *cli.Context) error { return rank(c, stdin, stdout, stderr, log) },
 	}
@@ -96,6 +108,14 @@ func options(c *cli.Context) (ranking.Options, string, error) {
 		return o, "", err
 	}
 	o.Significant = c.Bool("significant")
+	o.StyleControl = c.Bool("style-control")
+	o.StyleCI = c.String("style-ci")
+	if o.StyleCI == "" { // STYLE_CI set but empty: the default
+		o.StyleCI = leaderboard.IntervalsSandwich
+	}
+	if o.StyleCI != leaderboard.IntervalsSandwich && o.StyleCI != leaderboard.IntervalsBootstrap {
+		return o, "", clix.Usagef("--style-ci (STYLE_CI) must be sandwich or bootstrap, got %q", o.StyleCI)
+	}
 	o.Seed = c.Uint64("seed")
 	o.Version = clix.Version()
 	format := c.String("format")
@@ -130,7 +150,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	var lines, battles int64
 	var known []battle.LeaderboardName
 	for _, name := range names {
-		n, b, h, err := read(c.Context, name, stdin, stderr, agg, sc)
+		n, b, h, err := read(c.Context, name, stdin, stderr, agg, sc, o.StyleControl)
 		if err != nil {
 			return err
 		}
@@ -205,7 +225,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 }
 
 // read aggregates one input; name "-" is stdin.
-func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen) (lines, battles int64, h *battle.Header, err error) {
+func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen, style bool) (lines, battles int64, h *battle.Header, err error) {
 	var r io.Reader = stdin
 	label := "stdin"
 	size := int64(-1)
@@ -232,6 +252,7 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 		defer bar.Finish()
 	}
 	d := battle.NewDecoder(r, label)
+	d.SetStyle(style)
 	headerSeen := false
 	for d.Next() {
 		if !headerSeen {
@@ -246,6 +267,12 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 		}
 		if keep {
 			agg.Add(d.Battle())
+			if style {
+				if err := agg.AddStyle(d.Battle()); err != nil {
+					hint := "battles-export --style writes them (not with --aggregate); public arena files carry conv_metadata"
+					return 0, 0, nil, exitcode.WithHint(exitcode.BadInput, d.Errorf("%v", err), hint)
+				}
+			}
 		}
 		lines++
 		battles += d.Battle().Count

@@ -37,6 +37,9 @@ type Battle struct {
 	Outcome        Outcome
 	Count          int64
 	Categories     [][]byte
+	// Style is the battle's style features when the decoder reads them
+	// (SetStyle) and the line has them; else nil.
+	Style *Style
 }
 
 // Error is bad input at a place: "name:line: message".
@@ -71,6 +74,8 @@ type Decoder struct {
 	l       line
 	b       Battle
 	err     error
+	style   bool // read the lines' style features
+	st      Style
 
 	header  *Header
 	trailer *Trailer
@@ -125,6 +130,12 @@ func (d *Decoder) read() ([]byte, bool) {
 	return nil, false
 }
 
+// SetStyle makes the decoder read each line's style features (a "style"
+// or "conv_metadata" field) into Battle.Style; a line with a malformed one
+// is then bad input. Without it both fields are skipped as any unknown
+// field is.
+func (d *Decoder) SetStyle(on bool) { d.style = on }
+
 // Header returns the stream's header, or nil when it has none.
 func (d *Decoder) Header() *Header { return d.header }
 
@@ -136,6 +147,12 @@ func (d *Decoder) Battle() *Battle { return &d.b }
 
 // Line returns the number of the line last read.
 func (d *Decoder) Line() int { return d.lineNo }
+
+// Errorf returns bad input at the place of the battle last read, for what
+// a caller finds wrong with it.
+func (d *Decoder) Errorf(format string, args ...any) error {
+	return &Error{Name: d.name, Line: d.lineNo, Element: d.array != nil, Msg: fmt.Sprintf(format, args...)}
+}
 
 func (d *Decoder) fail(format string, args ...any) bool {
 	d.err = &Error{Name: d.name, Line: d.lineNo, Element: d.array != nil, Msg: fmt.Sprintf(format, args...)}
@@ -274,6 +291,19 @@ func (d *Decoder) battle() bool {
 		}
 	}
 	d.b.ModelA, d.b.ModelB, d.b.Categories = l.modelA, l.modelB, l.categories
+	d.b.Style = nil
+	if d.style && (l.style != nil || l.conv != nil) {
+		var err error
+		if l.style != nil {
+			err = d.scan.parseStyle(l.style, &d.st)
+		} else {
+			err = d.scan.parseConvMetadata(l.conv, &d.st)
+		}
+		if err != nil {
+			return d.fail("%v", err)
+		}
+		d.b.Style = &d.st
+	}
 	return true
 }
 

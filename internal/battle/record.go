@@ -21,6 +21,9 @@ type Record struct {
 	Categories []string `json:"categories,omitempty"`
 	BattleID   string   `json:"battle_id,omitempty"`
 	CreatedAt  string   `json:"created_at,omitempty"`
+	// Style, when not nil, holds the style features of each side's
+	// answers (battles-export --style).
+	Style *StyleRecord `json:"style,omitempty"`
 }
 
 // StreamKind is the value of the "stream" field of a battles-export header

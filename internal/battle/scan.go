@@ -15,8 +15,9 @@ type line struct {
 	count                  []byte // the raw JSON number, nil when absent or null
 	countNotNumber         bool   // count present but not a number
 	categories             [][]byte
-	categoriesBad          bool // categories present but not an array of strings
-	stream                 bool // has a "stream" key: a header or trailer
+	categoriesBad          bool   // categories present but not an array of strings
+	stream                 bool   // has a "stream" key: a header or trailer
+	style, conv            []byte // the raw "style" and "conv_metadata" values, nil when absent or null
 }
 
 // scanner is a small JSON reader for one object per line. It validates the
@@ -135,6 +136,22 @@ func (s *scanner) field(key []byte, l *line) error {
 		return nil
 	case "stream":
 		l.stream = true
+	case "style", "conv_metadata":
+		// Kept raw: read only when the decoder is asked for style.
+		start := s.i
+		if err := s.skip(0); err != nil {
+			return err
+		}
+		v := s.b[start:s.i]
+		if string(v) == "null" {
+			v = nil
+		}
+		if string(key) == "style" {
+			l.style = v
+		} else {
+			l.conv = v
+		}
+		return nil
 	}
 	return s.skip(0)
 }

@@ -19,6 +19,7 @@ const (
 // Record is one leaderboard. Entries are best first.
 type Record struct {
 	Leaderboard string     `json:"leaderboard"`
+	Variant     string     `json:"variant,omitempty"` // "" or VariantStyle
 	Name        string     `json:"name,omitempty"`
 	Status      string     `json:"status"`
 	Reason      string     `json:"reason,omitempty"`
@@ -27,6 +28,7 @@ type Record struct {
 	Params      Params     `json:"params"`
 	Provenance  Provenance `json:"provenance"`
 	Fit         *Fit       `json:"fit,omitempty"`
+	Style       *Style     `json:"style,omitempty"` // with VariantStyle
 	Entries     []Entry    `json:"entries"`
 }
 

@@ -42,6 +42,9 @@ func Validate(r *Record) error {
 	if err := checkSlug(r.Leaderboard, MaxLeaderboardLen); err != nil {
 		return fmt.Errorf("leaderboard %q: %v", r.Leaderboard, err)
 	}
+	if err := validateVariant(r); err != nil {
+		return fmt.Errorf("leaderboard %q: %v", r.Leaderboard, err)
+	}
 	switch r.Status {
 	case Ranked:
 	case Skipped:

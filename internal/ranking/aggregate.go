@@ -95,6 +95,7 @@ type Aggregator struct {
 	names   map[string]string // leaderboard names from stream headers
 	seen    []*board          // the current battle's category boards
 	filter  *battle.Filter    // what the stream holds, from its header
+	style   *styleRows        // with AddStyle: the battles, one row per line
 }
 
 // NewAggregator returns an aggregator for every leaderboard, or for the

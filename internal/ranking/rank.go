@@ -26,6 +26,11 @@ type Options struct {
 	Seed        uint64
 	Threads     int
 	Version     string // of the tool, for provenance
+	// StyleControl adds to each leaderboard its style-controlled variant
+	// (see AddStyle); StyleCI is its interval method,
+	// leaderboard.IntervalsSandwich (the default) or IntervalsBootstrap.
+	StyleControl bool
+	StyleCI      string
 	// Progress, when not nil, is called after every bootstrap round.
 	Progress func()
 }
@@ -132,10 +137,17 @@ func (a *Aggregator) Records(o Options) []leaderboard.Record {
 			ready <- a.prepare(a.canonical(a.boards[slug]), o)
 		}
 	}()
+	var styled []leaderboard.Record
+	if o.StyleControl {
+		styled = make([]leaderboard.Record, len(slugs))
+	}
 	var wg sync.WaitGroup
 	i := 0
 	for f := range ready {
 		f.bootstrap(o)
+		if styled != nil {
+			styled[i] = a.styleRecord(f, o)
+		}
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -144,6 +156,14 @@ func (a *Aggregator) Records(o Options) []leaderboard.Record {
 		i++
 	}
 	wg.Wait()
+	if styled != nil {
+		// Each style-controlled record right after its plain one.
+		both := make([]leaderboard.Record, 0, 2*len(out))
+		for i := range out {
+			both = append(both, out[i], styled[i])
+		}
+		out = both
+	}
 	return out
 }
 
@@ -161,6 +181,9 @@ func (a *Aggregator) Rounds(o Options) int {
 		})
 		if a.skipBeforeFit(battles, len(models), o) == "" {
 			n += o.Bootstrap
+			if o.StyleControl && o.StyleCI == leaderboard.IntervalsBootstrap {
+				n += o.Bootstrap
+			}
 		}
 	}
 	return n

@@ -1,0 +1,305 @@
+package ranking
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+
+	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/style"
+)
+
+// Style control (Options.StyleControl): every leaderboard gets a second,
+// style-controlled record (leaderboard.VariantStyle) from the contextual
+// Bradley-Terry fit of internal/style. Its battles cannot be collapsed
+// into cells (each has its own features), so the aggregator keeps one row
+// per battle line: memory grows with the battles, about 56 bytes each,
+// plus 4 bytes per category a battle counts in.
+
+// styleRow is one battle line as style control keeps it.
+type styleRow struct {
+	d     [style.K]float64 // feature differences, a's side minus b's
+	count int64
+	a, b  int32 // models by intern id
+	o     battle.Outcome
+}
+
+type styleRows struct {
+	rows   []styleRow
+	boards map[string][]int32 // category leaderboards: their rows; overall has them all
+	unit   string             // the length unit of the lines so far
+}
+
+// AddStyle records the style features of a battle that Add counted (call
+// it after Add, with the same battle). Style control needs them on every
+// line: a battle without them, or with a length unit other than the
+// earlier lines', is an error for the caller to place.
+func (a *Aggregator) AddStyle(b *battle.Battle) error {
+	st := b.Style
+	if st == nil {
+		return fmt.Errorf(`no style features ("style" or "conv_metadata"): --style-control needs them on every battle`)
+	}
+	s := a.style
+	if s == nil {
+		s = &styleRows{boards: map[string][]int32{}, unit: st.Unit}
+		a.style = s
+	}
+	if st.Unit != s.unit {
+		return fmt.Errorf("style length in %s, where the battles before counted %s: one leaderboard cannot mix them", st.Unit, s.unit)
+	}
+	inOverall := a.overall != nil
+	id := int32(len(s.rows))
+	var member bool
+	if a.only != battle.Overall {
+		a.seen = a.seen[:0]
+		for _, c := range b.Categories {
+			if a.only != "" && string(c) != a.only {
+				continue
+			}
+			bd := a.boards[string(c)]
+			if bd == nil || slices.Contains(a.seen, bd) {
+				continue
+			}
+			a.seen = append(a.seen, bd)
+			s.boards[bd.slug] = append(s.boards[bd.slug], id)
+			member = true
+		}
+	}
+	if !inOverall && !member {
+		return nil
+	}
+	s.rows = append(s.rows, styleRow{
+		d:     style.Diff(style.Features(st.A), style.Features(st.B)),
+		count: b.Count,
+		a:     a.models[string(b.ModelA)],
+		b:     a.models[string(b.ModelB)],
+		o:     b.Outcome,
+	})
+	return nil
+}
+
+// styleData is a leaderboard's style-control input in canonical form:
+// models sorted by slug, rows oriented so that I < J (their features'
+// sign flipped with the outcome), sorted, identical rows merged, features
+// standardised.
+type styleData struct {
+	slug    string
+	models  []string
+	votes   []int64
+	battles int64
+	problem style.Problem
+	mean    [style.K]float64
+	sd      [style.K]float64
+	digest  string
+}
+
+func (a *Aggregator) styleCanonical(slug string) styleData {
+	d := styleData{slug: slug}
+	s := a.style
+	if s == nil {
+		s = &styleRows{}
+	}
+	var ids []int32
+	all := a.overall != nil && slug == a.overall.slug
+	if !all {
+		ids = s.boards[slug]
+	}
+	n := len(ids)
+	if all {
+		n = len(s.rows)
+	}
+	row := func(k int) *styleRow {
+		if all {
+			return &s.rows[k]
+		}
+		return &s.rows[ids[k]]
+	}
+	local := map[int32]int32{}
+	for k := range n {
+		r := row(k)
+		local[r.a], local[r.b] = 0, 0
+	}
+	gids := make([]int32, 0, len(local))
+	for id := range local {
+		gids = append(gids, id)
+	}
+	slices.SortFunc(gids, func(x, y int32) int { return cmp.Compare(a.slugs[x], a.slugs[y]) })
+	for i, id := range gids {
+		local[id] = int32(i)
+		d.models = append(d.models, a.slugs[id])
+	}
+	d.votes = make([]int64, len(gids))
+	rows := make([]style.Row, n)
+	for k := range n {
+		r := row(k)
+		i, j, o, x := local[r.a], local[r.b], r.o, r.d
+		if i > j {
+			i, j = j, i
+			switch o {
+			case battle.AWins:
+				o = battle.BWins
+			case battle.BWins:
+				o = battle.AWins
+			}
+			for f := range x {
+				x[f] = -x[f]
+			}
+		}
+		rows[k] = style.Row{I: i, J: j, Y: [...]float64{battle.AWins: 1, battle.BWins: 0, battle.Tie: 0.5}[o], W: float64(r.count), D: x}
+		d.votes[i] += r.count
+		d.votes[j] += r.count
+		d.battles += r.count
+	}
+	slices.SortFunc(rows, func(x, y style.Row) int {
+		c := cmp.Or(cmp.Compare(x.I, y.I), cmp.Compare(x.J, y.J), cmp.Compare(x.Y, y.Y))
+		for f := range style.K {
+			c = cmp.Or(c, cmp.Compare(x.D[f], y.D[f]))
+		}
+		return c
+	})
+	merged := rows[:0]
+	for _, r := range rows {
+		if m := len(merged); m > 0 && merged[m-1].I == r.I && merged[m-1].J == r.J && merged[m-1].Y == r.Y && merged[m-1].D == r.D {
+			merged[m-1].W += r.W
+			continue
+		}
+		merged = append(merged, r)
+	}
+	rows = slices.Clip(merged)
+	// The digest identifies the merged rows before standardising.
+	h := sha256.New()
+	for _, m := range d.models {
+		fmt.Fprintf(h, "%s\n", m)
+	}
+	buf := make([]byte, 0, 64)
+	for _, r := range rows {
+		buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(r.I))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(r.J))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(r.Y))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(r.W))
+		for _, x := range r.D {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
+		}
+		h.Write(buf)
+	}
+	d.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	d.mean, d.sd, d.problem.Active = style.Standardise(rows)
+	d.problem.Models, d.problem.Rows = len(d.models), rows
+	return d
+}
+
+// confidence is the level of the intervals.
+const confidence = 0.95
+
+// styleRecord ranks the style-controlled variant of leaderboard slug.
+// plain is the same leaderboard's plain fit, whose diagnosis of an
+// ill-posed board (the same battles, the same models in the same order)
+// the style-controlled record shares.
+func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
+	slug := plain.d.slug
+	d := a.styleCanonical(slug)
+	rec := leaderboard.Record{
+		Leaderboard: slug,
+		Variant:     leaderboard.VariantStyle,
+		Name:        a.names[slug],
+		Status:      leaderboard.Ranked,
+		Battles:     d.battles,
+		Models:      len(d.models),
+		Params: leaderboard.Params{
+			Bootstrap:   o.Bootstrap,
+			MinVotes:    o.MinVotes,
+			MinBattles:  o.MinBattles,
+			MinModels:   o.MinModels,
+			Significant: o.Significant,
+		},
+		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest},
+		Entries:    []leaderboard.Entry{},
+	}
+	minEntries := o.MinModels
+	if a.only != "" {
+		rec.Params.MinBattles = 0
+		rec.Params.MinModels = SingleMinModels
+		minEntries = SingleMinModels
+	}
+	if o.StyleCI != leaderboard.IntervalsBootstrap {
+		rec.Params.Bootstrap = 0
+	}
+	if reason := a.skipBeforeFit(d.battles, len(d.models), o); reason != "" {
+		return skip(rec, reason)
+	}
+	fit := style.Fit(d.problem, style.Options{})
+	rec.Fit = &leaderboard.Fit{
+		WellPosed:   fit.WellPosed,
+		Prior:       fit.Prior,
+		Iterations:  fit.Iterations,
+		MaxGradient: fit.MaxGradient,
+	}
+	st := &leaderboard.Style{Intervals: leaderboard.IntervalsSandwich, LengthUnit: a.style.unit} // a.style: battles were read
+	rec.Style = st
+	lower := make([]float64, len(d.models))
+	upper := make([]float64, len(d.models))
+	var blo, bhi [style.K]float64
+	if o.StyleCI == leaderboard.IntervalsBootstrap {
+		st.Intervals = leaderboard.IntervalsBootstrap
+		h := fnv.New64a()
+		h.Write([]byte(slug))
+		var progress func(int)
+		if o.Progress != nil {
+			progress = func(int) { o.Progress() }
+		}
+		b := style.Bootstrap(d.problem, fit, style.BootOptions{
+			Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress,
+		})
+		rec.Fit.IllPosedRounds = b.IllPosed
+		q := (1 - confidence) / 2
+		for i := range d.models {
+			lower[i], upper[i] = b.RatingInterval(i, q, 1-q)
+		}
+		for k := range style.K {
+			blo[k], bhi[k] = b.BetaInterval(k, q, 1-q)
+		}
+	} else {
+		se := style.Sandwich(d.problem, fit)
+		z := style.Z(confidence)
+		for i, r := range fit.Ratings {
+			lower[i], upper[i] = r-z*se.Ratings[i], r+z*se.Ratings[i]
+		}
+		for k := range style.K {
+			blo[k], bhi[k] = fit.Beta[k]-z*se.Beta[k], fit.Beta[k]+z*se.Beta[k]
+		}
+	}
+	for k := range style.K {
+		c := leaderboard.Coefficient{Feature: style.Names[k], Mean: round6(d.mean[k]), SD: round6(d.sd[k])}
+		if d.problem.Active[k] {
+			c.Beta, c.CILower, c.CIUpper = round6(fit.Beta[k]), round6(blo[k]), round6(bhi[k])
+		} else {
+			c.Constant = true
+		}
+		st.Coefficients = append(st.Coefficients, c)
+	}
+	var flags [][]string
+	if !fit.WellPosed && plain.rec.Fit != nil {
+		rec.Fit.Undefeated, rec.Fit.Winless, rec.Fit.Components = plain.rec.Fit.Undefeated, plain.rec.Fit.Winless, plain.rec.Fit.Components
+		flags = plain.flags
+	}
+	entries := make([]leaderboard.Entry, len(d.models))
+	for i, m := range d.models {
+		entries[i] = leaderboard.Entry{
+			Model:   m,
+			Score:   400*fit.Ratings[i] + 1000,
+			CILower: 400*lower[i] + 1000,
+			CIUpper: 400*upper[i] + 1000,
+			Votes:   d.votes[i],
+		}
+		if flags != nil {
+			entries[i].Flags = flags[i]
+		}
+	}
+	return finish(rec, entries, o, minEntries)
+}
