@@ -204,35 +204,22 @@ const confidence = 0.95
 func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
 	slug := plain.d.slug
 	d := a.styleCanonical(slug)
-	rec := leaderboard.Record{
-		Leaderboard: slug,
-		Variant:     leaderboard.VariantStyle,
-		Name:        a.names[slug],
-		Status:      leaderboard.Ranked,
-		Battles:     d.battles,
-		Models:      len(d.models),
-		Params: leaderboard.Params{
-			Bootstrap:   o.Bootstrap,
-			MinVotes:    o.MinVotes,
-			MinBattles:  o.MinBattles,
-			MinModels:   o.MinModels,
-			Significant: o.Significant,
-		},
-		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest},
-		Entries:    []leaderboard.Entry{},
-	}
-	minEntries := o.MinModels
-	if a.only != "" {
-		rec.Params.MinBattles = 0
-		rec.Params.MinModels = SingleMinModels
-		minEntries = SingleMinModels
-	}
+	// Everything the plain record says of the leaderboard (name, params,
+	// provenance, ...) holds for its variant, but the fit and the entries.
+	rec := plain.rec
+	rec.Variant = leaderboard.VariantStyle
+	rec.Fit, rec.Style = nil, nil
+	rec.Provenance.InputDigest = d.digest
 	if o.StyleCI != leaderboard.IntervalsBootstrap {
 		rec.Params.Bootstrap = 0
 	}
-	if reason := a.skipBeforeFit(d.battles, len(d.models), o); reason != "" {
-		return skip(rec, reason)
+	if plain.skipped {
+		// The same battles and models: skipped before fitting for the
+		// same reason.
+		return rec
 	}
+	rec.Status, rec.Reason, rec.Entries = leaderboard.Ranked, "", []leaderboard.Entry{}
+	minEntries := plain.minEntries
 	fit := style.Fit(d.problem, style.Options{})
 	rec.Fit = &leaderboard.Fit{
 		WellPosed:   fit.WellPosed,
@@ -284,7 +271,7 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
 		st.Coefficients = append(st.Coefficients, c)
 	}
 	var flags [][]string
-	if !fit.WellPosed && plain.rec.Fit != nil {
+	if !fit.WellPosed {
 		rec.Fit.Undefeated, rec.Fit.Winless, rec.Fit.Components = plain.rec.Fit.Undefeated, plain.rec.Fit.Winless, plain.rec.Fit.Components
 		flags = plain.flags
 	}
