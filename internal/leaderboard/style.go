@@ -13,8 +13,13 @@ const VariantStyle = "style"
 
 // StyleSlug is the api.leaderboard slug that a style-controlled record of
 // leaderboard slug is published to: the operator opts in by adding that
-// row.
+// row. The folder and S3 documents go under it too.
 func StyleSlug(slug string) string { return slug + "-" + VariantStyle }
+
+// ReasonNoStyleLeaderboard is why snapshot-publish skips a
+// style-controlled record for the database: api.leaderboard has no row
+// StyleSlug(slug).
+const ReasonNoStyleLeaderboard = "no_style_leaderboard"
 
 // Interval methods of a style-controlled record.
 const (

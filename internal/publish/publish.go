@@ -113,6 +113,11 @@ func (p *publisher) readAll() ([]input, error) {
 				}
 				return nil, exitcode.New(exitcode.Failure, err)
 			}
+			if rec.Variant == leaderboard.VariantStyle {
+				// A style-controlled leaderboard is published as a
+				// leaderboard of its own, beside the plain one.
+				rec.Leaderboard = leaderboard.StyleSlug(rec.Leaderboard)
+			}
 			if err := leaderboard.Validate(rec); err != nil {
 				return nil, exitcode.New(exitcode.BadInput, dec.Errorf("%v", err))
 			}
@@ -346,6 +351,11 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, st
 	meta := snapshot.Meta{Identifier: snapshot.Identifier(start), PublishedAt: start}
 	if st != nil {
 		res, err := st.PublishSnapshot(ctx, rec)
+		if optOut(rec, err) {
+			p.skipStyle(rec)
+			s.Status, s.Reason = StatusSkipped, leaderboard.ReasonNoStyleLeaderboard
+			return s, meta, nil
+		}
 		if err != nil {
 			return s, meta, err
 		}
@@ -418,6 +428,11 @@ func (p *publisher) check(ctx context.Context, st *store.Store, in input, where 
 	s.Identifier = snapshot.Identifier(start)
 	if st != nil {
 		res, err := st.Check(ctx, rec)
+		if optOut(rec, err) {
+			p.skipStyle(rec)
+			s.Status, s.Reason = StatusSkipped, leaderboard.ReasonNoStyleLeaderboard
+			return s, nil
+		}
 		if err != nil {
 			return s, err
 		}
@@ -428,4 +443,16 @@ func (p *publisher) check(ctx context.Context, st *store.Store, in input, where 
 	s.Where = append(s.Where, where...)
 	s.Status = StatusWouldPublish
 	return s, nil
+}
+
+// optOut says whether err is the database's answer to a style-controlled
+// record whose leaderboard has no api.leaderboard row: the operator has
+// not opted in to publishing it, and the record is skipped.
+func optOut(rec *leaderboard.Record, err error) bool {
+	var u *store.UnknownError
+	return rec.Variant == leaderboard.VariantStyle && errors.As(err, &u) && u.Kind == "leaderboard"
+}
+
+func (p *publisher) skipStyle(rec *leaderboard.Record) {
+	p.log.Warnf("%s: style-controlled leaderboard skipped: api.leaderboard has no row %q (add one to publish it)", rec.Leaderboard, rec.Leaderboard)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
@@ -70,7 +71,13 @@ type Document struct {
 	Params      leaderboard.Params     `json:"params"`
 	Provenance  leaderboard.Provenance `json:"provenance"`
 	Fit         *leaderboard.Fit       `json:"fit,omitempty"`
-	Entries     []Entry                `json:"entries"`
+	// A style-controlled leaderboard (published under
+	// leaderboard.StyleSlug) names its variant, the plain leaderboard it
+	// is a variant of, and its style fit's coefficients.
+	Variant   string             `json:"variant,omitempty"`
+	VariantOf string             `json:"variant_of,omitempty"`
+	Style     *leaderboard.Style `json:"style,omitempty"`
+	Entries   []Entry            `json:"entries"`
 }
 
 // Entry is one model's line of a document: the record's entry and, when
@@ -102,6 +109,13 @@ func Build(rec *leaderboard.Record, m Meta) *Document {
 	if name == "" {
 		name = rec.Leaderboard
 	}
+	var of string
+	if rec.Variant == leaderboard.VariantStyle {
+		of = strings.TrimSuffix(rec.Leaderboard, "-"+leaderboard.VariantStyle)
+		if m.Name == "" {
+			name += " (style-controlled)"
+		}
+	}
 	d := &Document{
 		Leaderboard: rec.Leaderboard,
 		Name:        name,
@@ -113,6 +127,9 @@ func Build(rec *leaderboard.Record, m Meta) *Document {
 		Params:      rec.Params,
 		Provenance:  rec.Provenance,
 		Fit:         rec.Fit,
+		Variant:     rec.Variant,
+		VariantOf:   of,
+		Style:       rec.Style,
 		Entries:     make([]Entry, len(rec.Entries)),
 	}
 	for i, e := range rec.Entries {
@@ -155,16 +172,18 @@ type IndexEntry struct {
 	PublishedAt string `json:"published_at"`
 	Battles     int64  `json:"battles"`
 	Entries     int    `json:"entries"`
-	Document    string `json:"document"` // SLUG/IDENTIFIER.json
-	Chart       string `json:"chart"`    // SLUG/IDENTIFIER.svg
-	Latest      string `json:"latest"`   // SLUG/latest.json
+	Document    string `json:"document"`             // SLUG/IDENTIFIER.json
+	Chart       string `json:"chart"`                // SLUG/IDENTIFIER.svg
+	Latest      string `json:"latest"`               // SLUG/latest.json
+	Variant     string `json:"variant,omitempty"`    // "style": a style-controlled leaderboard
+	VariantOf   string `json:"variant_of,omitempty"` // the leaderboard it is a variant of
 }
 
 // IndexEntryOf returns the index line of a document.
 func IndexEntryOf(d *Document) IndexEntry {
 	return IndexEntry{
 		Leaderboard: d.Leaderboard, Name: d.Name, Identifier: d.Identifier, SnapshotID: d.SnapshotID,
-		PublishedAt: d.PublishedAt, Battles: d.Battles, Entries: len(d.Entries),
+		PublishedAt: d.PublishedAt, Battles: d.Battles, Entries: len(d.Entries), Variant: d.Variant, VariantOf: d.VariantOf,
 		Document: d.Leaderboard + "/" + d.Identifier + ".json",
 		Chart:    d.Leaderboard + "/" + d.Identifier + ".svg",
 		Latest:   d.Leaderboard + "/latest.json",
