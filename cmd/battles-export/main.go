@@ -43,13 +43,22 @@ With --aggregate the database counts identical battles: one line per
 (model_a, model_b, winner, categories) with "count"; ranking it gives the
 same result as ranking the raw lines.
 
+With --style each battle line also carries "style": {"a": {...}, "b": {...}},
+each side's answers summed over the battle's rounds: "length" in characters,
+markdown "headers" (lines starting with 1 to 6 #), "lists" (ordered and
+unordered list items) and "bold" spans (** or __), counted outside fenced
+code blocks, as the public arena datasets' conv_metadata counts them (they
+count length in tokens). The database computes them: answer text never
+leaves it. rank --style-control reads them. Not with --aggregate.
+
 A category that no api.leaderboard row names is exported all the same and
 named in a warning on stderr; with --aggregate it costs a second pass of the
 query (the first one counts on the leaderboards' categories).
 
 The role needs USAGE on schema api and SELECT on api.leaderboard, api.model,
 api.battle, api.battle_evaluation, api.battle_validation,
-api.battle_categorization and api.battle_categorization_category.
+api.battle_categorization and api.battle_categorization_category, and with
+--style also api.battle_round and api.message.
 
 ` + exitcode.Help
 
@@ -63,6 +72,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "database-url", Usage: pgconf.FlagUsage},
 			&cli.BoolFlag{Name: "aggregate", Usage: "one line per distinct (model_a, model_b, winner, categories) with its count, counted by the database"},
+			&cli.BoolFlag{Name: "style", Usage: "add each battle's style features (\"style\": length in characters, markdown headers, list items and bold spans of each side's answers, summed over the rounds), computed by the database; not with --aggregate"},
 			&cli.StringFlag{Name: "leaderboard", Usage: "only the battles of leaderboard `SLUG` (overall: all)"},
 			&cli.StringFlag{Name: "since", Usage: "only battles created at or after `TIME` (RFC 3339, like 2025-01-31T00:00:00Z)"},
 			&cli.StringFlag{Name: "until", Usage: "only battles created before `TIME` (RFC 3339)"},
@@ -78,7 +88,10 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("unexpected argument %q", c.Args().First()),
 			"run '"+tool+" --help' for usage")
 	}
-	o := export.Options{Aggregate: c.Bool("aggregate"), Leaderboard: c.String("leaderboard")}
+	o := export.Options{Aggregate: c.Bool("aggregate"), Style: c.Bool("style"), Leaderboard: c.String("leaderboard")}
+	if err := o.Check(); err != nil {
+		return err
+	}
 	var err error
 	if o.Since, err = parseTime(c, "since"); err != nil {
 		return err
@@ -94,7 +107,7 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 		return err
 	}
 	start := time.Now()
-	log.Event("start", "database", pgconf.Describe(cfg), "aggregate", o.Aggregate, "leaderboard", o.Leaderboard,
+	log.Event("start", "database", pgconf.Describe(cfg), "aggregate", o.Aggregate, "style", o.Style, "leaderboard", o.Leaderboard,
 		"since", c.String("since"), "until", c.String("until"))
 	conn, err := pgconf.Connect(c.Context, cfg)
 	if err != nil {

@@ -31,6 +31,9 @@ type Options struct {
 	// Aggregate makes the database count identical battles: one line per
 	// (model_a, model_b, winner, categories) with its count.
 	Aggregate bool
+	// Style adds each battle's style features to its line (see style.go);
+	// raw lines only: Run refuses it with Aggregate.
+	Style bool
 	// Leaderboard keeps only the battles of that leaderboard; "" and
 	// "overall" keep every qualifying battle.
 	Leaderboard string
@@ -42,6 +45,16 @@ type Options struct {
 	// Progress, if set, is called with the number of lines written so far
 	// every ProgressEvery lines and once at the end of the rows.
 	Progress func(lines int64)
+}
+
+// Check returns a usage error for options that cannot go together: Style
+// with Aggregate (a group of battles cannot carry each one's features).
+func (o Options) Check() error {
+	if o.Style && o.Aggregate {
+		return exitcode.WithHint(exitcode.Usage, errors.New("--style cannot be used with --aggregate"),
+			"every battle has its own style features: a group of battles cannot carry them")
+	}
+	return nil
 }
 
 // ProgressEvery is how many lines pass between two Progress calls.
@@ -73,6 +86,9 @@ type Conn interface {
 // database failures are classified by pgconf.Classify (connection lost:
 // transient; missing table or privilege: configuration).
 func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) {
+	if err := o.Check(); err != nil {
+		return Stats{}, err
+	}
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return Stats{}, pgconf.Classify(fmt.Errorf("begin transaction: %w", err))
@@ -285,8 +301,13 @@ func streamRows(ctx context.Context, q Querier, enc *battle.Encoder, models map[
 		tsBuf      []byte
 		idBuf      [36]byte
 	)
+	var st battle.StyleRecord
 	if o.Aggregate {
 		dest = []any{&m1, &m2, &outcome, &categories, &count}
+	}
+	if o.Style && !o.Aggregate {
+		dest = append(dest, &st.A.Length, &st.A.Headers, &st.A.Lists, &st.A.Bold, &st.B.Length, &st.B.Headers, &st.B.Lists, &st.B.Bold)
+		r.Style = &st
 	}
 	if masks {
 		dest[3] = &mask

@@ -26,7 +26,7 @@ FROM api.battle b
 JOIN api.battle_evaluation e ON e.battle_id = b.id
 JOIN api.battle_validation v ON v.id = b.effective_validation_id
 LEFT JOIN api.battle_categorization bc ON bc.id = b.effective_categorization_id AND bc.status = 'matched'
-LEFT JOIN (%s) c ON c.categorization_id = bc.id
+LEFT JOIN (%s) c ON c.categorization_id = bc.id%s
 WHERE v.is_biomedical`
 
 const (
@@ -71,7 +71,8 @@ var Settings = []string{
 
 // Query returns the SQL and its arguments that read the battles selected
 // by o: one row per battle (model1_id, model2_id, outcome, categories, id,
-// created_at) in (created_at, id) order, or with o.Aggregate one row per
+// created_at, and with o.Style the eight style features of style.go) in
+// (created_at, id) order, or with o.Aggregate one row per
 // group (model1_id, model2_id, outcome, categories, count) ordered by the
 // models' ids, the outcome and the categories.
 //
@@ -119,9 +120,13 @@ func Query(o Options, categories []string) (string, []any) {
 	if !o.Until.IsZero() {
 		fmt.Fprintf(&where, "\n  AND b.created_at < %s", arg(o.Until))
 	}
-	from := fmt.Sprintf(qualifyingFrom, subquery) + where.String()
+	join, columns := "", ""
+	if o.Style && !o.Aggregate {
+		join, columns = styleJoin, styleColumns
+	}
+	from := fmt.Sprintf(qualifyingFrom, subquery, join) + where.String()
 	if !o.Aggregate {
-		return `SELECT b.model1_id, b.model2_id, e.outcome, c.categories, b.id, b.created_at` + from +
+		return `SELECT b.model1_id, b.model2_id, e.outcome, c.categories, b.id, b.created_at` + columns + from +
 			"\nORDER BY b.created_at, b.id", args
 	}
 	// OFFSET 0 keeps the grouping a subquery of its own, so that the
