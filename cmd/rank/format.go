@@ -43,17 +43,18 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 			fmt.Fprintf(w, "%s: skipped, %s: %d battles, %d models\n", title, strings.ReplaceAll(r.Reason, "_", " "), r.Battles, r.Models)
 			continue
 		}
+		level := percent(r.Params.Confidence)
 		if r.Style != nil {
 			writeStyle(w, title, r)
 		} else {
-			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %d bootstrap rounds, seed %d)\n",
-				title, r.Battles, r.Models, len(r.Entries), r.Params.Bootstrap, r.Provenance.Seed)
+			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (%s intervals from %d bootstrap rounds, seed %d)\n",
+				title, r.Battles, r.Models, len(r.Entries), level, r.Params.Bootstrap, r.Provenance.Seed)
 		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "rank\tmodel\t  score\t95% interval\t  votes\tflags")
+		fmt.Fprintf(tw, "rank\t  ranks\ttier\tmodel\t  score\t%s interval\t  votes\tflags\n", level)
 		for _, e := range r.Entries {
-			fmt.Fprintf(tw, "%4d\t%s\t%7.1f\t%s\t%7d\t%s\n", e.Rank, e.Model, e.Score,
+			fmt.Fprintf(tw, "%4d\t%7s\t%4d\t%s\t%7.1f\t%s\t%7d\t%s\n", e.Rank, rankRange(e), e.Tier, e.Model, e.Score,
 				fmt.Sprintf("-%.1f/+%.1f", e.Score-e.CILower, e.CIUpper-e.Score), e.Votes, strings.Join(e.Flags, ","))
 		}
 		if err := tw.Flush(); err != nil {
@@ -92,12 +93,28 @@ func writeStyle(w io.Writer, title string, r leaderboard.Record) {
 	fmt.Fprintf(w, "style coefficients (log odds per standard deviation): %s\n", strings.Join(parts, ", "))
 }
 
+// percent writes a confidence level as people read it: "95%".
+func percent(c float64) string {
+	if c == 0 {
+		c = 0.95
+	}
+	return strconv.FormatFloat(c*100, 'f', -1, 64) + "%"
+}
+
+// rankRange writes an entry's plausible ranks: "3", "2-5".
+func rankRange(e leaderboard.Entry) string {
+	if e.RankBest == e.RankWorst {
+		return strconv.Itoa(e.RankBest)
+	}
+	return fmt.Sprintf("%d-%d", e.RankBest, e.RankWorst)
+}
+
 // writeCSV writes one row per entry, with a header row. A
 // style-controlled leaderboard's rows name it by the slug it is published
 // under (leaderboard.StyleSlug).
 func writeCSV(w io.Writer, records []leaderboard.Record) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"leaderboard", "rank", "model", "score", "ci_lower", "ci_upper", "votes", "flags"})
+	cw.Write([]string{"leaderboard", "rank", "model", "score", "ci_lower", "ci_upper", "votes", "flags", "rank_best", "rank_worst", "tier"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
 	for _, r := range records {
 		slug := r.Leaderboard
@@ -106,7 +123,8 @@ func writeCSV(w io.Writer, records []leaderboard.Record) error {
 		}
 		for _, e := range r.Entries {
 			cw.Write([]string{slug, strconv.Itoa(e.Rank), e.Model, f(e.Score), f(e.CILower), f(e.CIUpper),
-				strconv.FormatInt(e.Votes, 10), strings.Join(e.Flags, " ")})
+				strconv.FormatInt(e.Votes, 10), strings.Join(e.Flags, " "),
+				strconv.Itoa(e.RankBest), strconv.Itoa(e.RankWorst), strconv.Itoa(e.Tier)})
 		}
 	}
 	cw.Flush()

@@ -31,8 +31,17 @@ const description = `Reads battles, one JSON object per line, from the files nam
 "-" is stdin) and writes one leaderboard per line to stdout: overall, plus
 one per category seen or named in a battles-export header. Each leaderboard
 holds Bradley-Terry scores (mean 1000, 400 points = 10:1 odds), 95%
-bootstrap intervals, ranks and vote counts, with the parameters, seed and
-input digest that reproduce it.
+bootstrap intervals (--confidence), ranks and vote counts, with the
+parameters, seed and input digest that reproduce it.
+
+Each entry also has the range of ranks the model plausibly holds
+("rank_best", "rank_worst": quantiles of its rank among the listed models
+over the same bootstrap rounds) and a "tier" (1 at the top): walking down
+the board, a model opens a new tier when its best plausible rank is worse
+than the worst plausible rank of the current tier's first model. The
+record's "head_to_head" lists, for every pair of listed models that met,
+[i, j, wins of i, wins of j, ties] (i < j index the entries); --pairs adds
+"pairs", every pair spelled out with its predicted win probability.
 
 A battle line has "model_a", "model_b", "winner" ("model_a", "model_b",
 "tie" or "tie (bothbad)") and optionally "count" (it stands for that many
@@ -72,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.IntFlag{Name: "bootstrap", Value: 1000, EnvVars: []string{"NUM_BOOTSTRAP"}, Usage: "bootstrap `ROUNDS` for the intervals (1 to 5000)"},
 			&cli.IntFlag{Name: "min-votes", Value: 10, EnvVars: []string{"MIN_EVALS"}, Usage: "least `VOTES` a model needs to be listed"},
 			&cli.BoolFlag{Name: "significant", EnvVars: []string{"SIGNIFICANT"}, Usage: "rank = 1 + the number of models whose interval lies wholly above (ties allowed)"},
+			&cli.Float64Flag{Name: "confidence", Value: ranking.DefaultConfidence, EnvVars: []string{"CONFIDENCE"}, Usage: "`LEVEL` of the score and rank intervals (0.5 to 0.999), which --significant and the tiers use too"},
+			&cli.BoolFlag{Name: "pairs", Usage: "spell out every pair of listed models in each record: battles, wins, ties, predicted win probability"},
 			&cli.IntFlag{Name: "min-battles", Value: 30, EnvVars: []string{"MIN_TOTAL_BATTLES"}, Usage: "skip a leaderboard with fewer `BATTLES` (all leaderboards only)"},
 			&cli.IntFlag{Name: "min-models", Value: 4, EnvVars: []string{"MIN_TOTAL_MODELS"}, Usage: "skip a leaderboard with fewer `MODELS` before or after filtering (all leaderboards only; one chosen leaderboard needs 4)"},
 			&cli.StringFlag{Name: "leaderboard", EnvVars: []string{"LEADERBOARD_SLUG"}, Usage: "compute only the leaderboard `SLUG` (default: all)"},
@@ -107,6 +118,11 @@ func options(c *cli.Context) (ranking.Options, string, error) {
 	if o.Threads, err = clix.IntInRange(c, "threads", "", 1, 1024); err != nil {
 		return o, "", err
 	}
+	o.Confidence = c.Float64("confidence")
+	if !(o.Confidence >= 0.5 && o.Confidence <= 0.999) {
+		return o, "", clix.Usagef("%s must be between 0.5 and 0.999, got %g", clix.FlagName("confidence", "CONFIDENCE"), o.Confidence)
+	}
+	o.Pairs = c.Bool("pairs")
 	o.Significant = c.Bool("significant")
 	o.StyleControl = c.Bool("style-control")
 	o.StyleCI = c.String("style-ci")

@@ -50,7 +50,7 @@ time. Skipped records are reported, not published.
 All the input is read and checked before anything is written: a line that
 is not a valid leaderboard record (bad JSON, unknown status, ranks that break
 the rank rule, numbers beyond numeric(10,6), duplicate models, a last line
-without its newline, a line over 8 MiB) stops the run with FILE:LINE: what,
+without its newline, a line over 64 MiB) stops the run with FILE:LINE: what,
 exit status 3, and nothing published anywhere.
 
 Stdout: one JSON line per leaderboard, in input order:

@@ -10,9 +10,11 @@ import (
 )
 
 // MaxLineBytes is the longest leaderboard line a Decoder accepts, newline
-// excluded. A leaderboard of 1000 models takes about 150 KiB; 8 MiB leaves
-// room for far larger ones while bounding memory on garbage input.
-const MaxLineBytes = 8 << 20
+// excluded. A leaderboard of 1000 models takes about 150 KiB for its
+// entries and up to 8 MiB for its head_to_head when every pair met
+// (500,000 pairs of about 16 bytes); 64 MiB leaves room for that while
+// bounding memory on garbage input.
+const MaxLineBytes = 64 << 20
 
 // InputError is a problem with one line of the input, named by its place.
 // Its text reads "FILE:LINE: what".

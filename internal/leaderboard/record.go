@@ -30,6 +30,12 @@ type Record struct {
 	Fit         *Fit       `json:"fit,omitempty"`
 	Style       *Style     `json:"style,omitempty"` // with VariantStyle
 	Entries     []Entry    `json:"entries"`
+	// HeadToHead is what the listed models did against each other (see
+	// Meeting); rank always writes it for a ranked leaderboard, so that
+	// the published documents can show it.
+	HeadToHead []Meeting `json:"head_to_head,omitempty"`
+	// Pairs spells out every pair of listed models (rank --pairs).
+	Pairs []Pair `json:"pairs,omitempty"`
 }
 
 // Params are the ranking parameters a record was computed with.
@@ -39,6 +45,10 @@ type Params struct {
 	MinBattles  int  `json:"min_battles"` // 0 when one leaderboard was chosen
 	MinModels   int  `json:"min_models"`
 	Significant bool `json:"significant"`
+	// Confidence is the level c of the score and rank intervals: they run
+	// from the (1-c)/2 to the (1+c)/2 quantile of the bootstrap rounds.
+	// 0 in records written before it was recorded, which used 0.95.
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Provenance says how to reproduce a record: the same tool version, seed
@@ -92,4 +102,12 @@ type Entry struct {
 	CIUpper float64  `json:"ci_upper"`
 	Votes   int64    `json:"votes"`
 	Flags   []string `json:"flags,omitempty"`
+	// RankBest and RankWorst bound the ranks the model plausibly holds
+	// among the listed models, at the record's confidence (see
+	// ranking.RankIntervals); Tier groups models that cannot be told
+	// apart from their tier's first model, 1 at the top (ranking.Tiers).
+	// 0 in records written before they were computed.
+	RankBest  int `json:"rank_best,omitempty"`
+	RankWorst int `json:"rank_worst,omitempty"`
+	Tier      int `json:"tier,omitempty"`
 }

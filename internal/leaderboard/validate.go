@@ -114,6 +114,9 @@ func validateRanked(r *Record) error {
 			return fmt.Errorf("%s: ci_lower %g is above ci_upper %g", where, e.CILower, e.CIUpper)
 		}
 	}
+	if err := validateUncertainty(r); err != nil {
+		return err
+	}
 	if !r.Params.Significant {
 		for i, e := range r.Entries {
 			if e.Rank != i+1 {
@@ -157,4 +160,33 @@ func checkSlug(s string, max int) error {
 		}
 	}
 	return nil
+}
+
+// validateUncertainty checks the confidence, rank ranges, tiers and
+// head_to_head of a ranked record, those that it has.
+func validateUncertainty(r *Record) error {
+	if c := r.Params.Confidence; c != 0 && !(c >= 0.5 && c <= 0.999) {
+		return fmt.Errorf("params.confidence %g out of range 0.5..0.999", c)
+	}
+	n := len(r.Entries)
+	for i, e := range r.Entries {
+		where := fmt.Sprintf("entry %d (%s)", i+1, e.Model)
+		if e.RankBest != 0 || e.RankWorst != 0 {
+			if e.RankBest < 1 || e.RankBest > e.RankWorst || e.RankWorst > n {
+				return fmt.Errorf("%s: rank range %d..%d: want 1 <= rank_best <= rank_worst <= %d", where, e.RankBest, e.RankWorst, n)
+			}
+		}
+		prev := 0
+		if i > 0 {
+			prev = r.Entries[i-1].Tier
+		}
+		switch {
+		case e.Tier == 0 && prev == 0:
+		case i == 0 && e.Tier != 1:
+			return fmt.Errorf("%s: tier %d, want 1 for the first entry", where, e.Tier)
+		case i > 0 && (e.Tier < prev || e.Tier > prev+1):
+			return fmt.Errorf("%s: tier %d after tier %d: tiers go 1, 2, ... down the list", where, e.Tier, prev)
+		}
+	}
+	return validateHeadToHead(r)
 }

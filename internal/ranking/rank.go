@@ -23,9 +23,14 @@ type Options struct {
 	MinBattles  int // all leaderboards only
 	MinModels   int // all leaderboards only; one chosen leaderboard uses SingleMinModels
 	Significant bool
-	Seed        uint64
-	Threads     int
-	Version     string // of the tool, for provenance
+	// Confidence is the level of the score and rank intervals, in
+	// [0.5, 0.999]; 0 means DefaultConfidence.
+	Confidence float64
+	// Pairs spells out every pair of listed models in the record.
+	Pairs   bool
+	Seed    uint64
+	Threads int
+	Version string // of the tool, for provenance
 	// StyleControl adds to each leaderboard its style-controlled variant
 	// (see AddStyle); StyleCI is its interval method,
 	// leaderboard.IntervalsSandwich (the default) or IntervalsBootstrap.
@@ -230,6 +235,7 @@ func (a *Aggregator) prepare(d data, o Options) *fitted {
 			MinBattles:  o.MinBattles,
 			MinModels:   o.MinModels,
 			Significant: o.Significant,
+			Confidence:  cmp.Or(o.Confidence, DefaultConfidence),
 		},
 		Provenance: leaderboard.Provenance{Tool: "rank", Version: o.Version, Seed: o.Seed, InputDigest: d.digest, Filter: a.provenanceFilter()},
 		Entries:    []leaderboard.Entry{},
@@ -303,8 +309,9 @@ func (f *fitted) record(o Options) leaderboard.Record {
 	rec, d := f.rec, f.d
 	rec.Fit.IllPosedRounds = f.boot.IllPosed
 	entries := make([]leaderboard.Entry, len(d.models))
+	qlo, qhi := Tails(o.Confidence)
 	for i, m := range d.models {
-		lo, hi := f.boot.Interval(i, 0.025, 0.975)
+		lo, hi := f.boot.Interval(i, qlo, qhi)
 		entries[i] = leaderboard.Entry{
 			Model:   m,
 			Score:   400*f.ratings[i] + 1000,
@@ -314,7 +321,11 @@ func (f *fitted) record(o Options) leaderboard.Record {
 			Flags:   f.flags[i],
 		}
 	}
-	return finish(rec, entries, o, f.minEntries)
+	rec = finish(rec, entries, o, f.minEntries)
+	if rec.Status == leaderboard.Ranked {
+		f.uncertainty(&rec, o)
+	}
+	return rec
 }
 
 // finish orders and ranks a leaderboard's entries, then filters them in
