@@ -76,8 +76,8 @@ func writeStyle(w io.Writer, title string, r leaderboard.Record) {
 	if r.Style.Intervals == leaderboard.IntervalsBootstrap {
 		how = fmt.Sprintf("%d bootstrap rounds, seed %d", r.Params.Bootstrap, r.Provenance.Seed)
 	}
-	fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (95%% intervals from %s)\n",
-		title, r.Battles, r.Models, len(r.Entries), how)
+	fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (%s intervals from %s)\n",
+		title, r.Battles, r.Models, len(r.Entries), percent(r.Params.Confidence), how)
 	var parts []string
 	for _, c := range r.Style.Coefficients {
 		name := c.Feature

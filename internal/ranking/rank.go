@@ -323,7 +323,7 @@ func (f *fitted) record(o Options) leaderboard.Record {
 	}
 	rec = finish(rec, entries, o, f.minEntries)
 	if rec.Status == leaderboard.Ranked {
-		f.uncertainty(&rec, o)
+		f.uncertainty(&rec, o, &f.boot)
 	}
 	return rec
 }

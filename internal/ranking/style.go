@@ -194,9 +194,6 @@ func (a *Aggregator) styleCanonical(slug string) styleData {
 	return d
 }
 
-// confidence is the level of the intervals.
-const confidence = 0.95
-
 // styleRecord ranks the style-controlled variant of leaderboard slug.
 // plain is the same leaderboard's plain fit, whose diagnosis of an
 // ill-posed board (the same battles, the same models in the same order)
@@ -244,16 +241,16 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
 			Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress,
 		})
 		rec.Fit.IllPosedRounds = b.IllPosed
-		q := (1 - confidence) / 2
+		qlo, qhi := Tails(o.Confidence)
 		for i := range d.models {
-			lower[i], upper[i] = b.RatingInterval(i, q, 1-q)
+			lower[i], upper[i] = b.RatingInterval(i, qlo, qhi)
 		}
 		for k := range style.K {
-			blo[k], bhi[k] = b.BetaInterval(k, q, 1-q)
+			blo[k], bhi[k] = b.BetaInterval(k, qlo, qhi)
 		}
 	} else {
 		se := style.Sandwich(d.problem, fit)
-		z := style.Z(confidence)
+		z := style.Z(cmp.Or(o.Confidence, DefaultConfidence))
 		for i, r := range fit.Ratings {
 			lower[i], upper[i] = r-z*se.Ratings[i], r+z*se.Ratings[i]
 		}
@@ -288,5 +285,9 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
 			entries[i].Flags = flags[i]
 		}
 	}
-	return finish(rec, entries, o, minEntries)
+	rec = finish(rec, entries, o, minEntries)
+	if rec.Status == leaderboard.Ranked {
+		plain.uncertainty(&rec, o, nil) // the same battles; no plain rounds for these scores
+	}
+	return rec
 }

@@ -90,6 +90,33 @@ func RankIntervals(entries []leaderboard.Entry, model []int, boot bootstrap.Resu
 	}
 }
 
+// RankRangesFromIntervals sets each entry's RankBest and RankWorst from
+// the score intervals alone, for scores without bootstrap rounds (the
+// style-controlled variant's sandwich intervals): the best rank is 1 + the
+// number of entries whose interval lies wholly above (ci_lower above this
+// ci_upper), the worst is the number of entries minus those whose interval
+// lies wholly below; then widened, like RankIntervals, to hold the place
+// the score gives the model. The ranges are wider than the rounds would
+// give: two intervals that overlap can still be told apart.
+func RankRangesFromIntervals(entries []leaderboard.Entry) {
+	for k := range entries {
+		e := &entries[k]
+		best, worst, place := 1, len(entries), 1
+		for _, o := range entries {
+			switch {
+			case o.CILower > e.CIUpper:
+				best++
+			case o.CIUpper < e.CILower:
+				worst--
+			}
+			if o.Score > e.Score {
+				place++
+			}
+		}
+		e.RankBest, e.RankWorst = min(best, place), max(worst, place)
+	}
+}
+
 // Tiers sets each entry's Tier, walking down the board: the first entry
 // leads tier 1; an entry stays in the current tier while its score
 // interval overlaps the interval of the tier's leader (its ci_upper is not
@@ -153,15 +180,24 @@ func headToHead(entries []leaderboard.Entry, model []int, d *data) []leaderboard
 	return out
 }
 
-// uncertainty completes a ranked record: rank ranges, tiers, the
+// uncertainty completes a ranked record of f's battles: rank ranges from
+// boot's rounds (from the record's intervals when boot is nil), tiers, the
 // head-to-head counts and, when asked, the spelled-out pairs.
-func (f *fitted) uncertainty(rec *leaderboard.Record, o Options) {
+func (f *fitted) uncertainty(rec *leaderboard.Record, o Options, boot *bootstrap.Result) {
 	model := make([]int, len(rec.Entries))
 	for k, e := range rec.Entries {
-		model[k], _ = slices.BinarySearch(f.d.models, e.Model) // d.models is sorted
+		i, found := slices.BinarySearch(f.d.models, e.Model) // d.models is sorted
+		if !found {
+			panic("ranking: entry " + e.Model + " is not a model of the leaderboard's battles")
+		}
+		model[k] = i
 	}
-	lo, hi := Tails(o.Confidence)
-	RankIntervals(rec.Entries, model, f.boot, lo, hi)
+	if boot != nil {
+		lo, hi := Tails(o.Confidence)
+		RankIntervals(rec.Entries, model, *boot, lo, hi)
+	} else {
+		RankRangesFromIntervals(rec.Entries)
+	}
 	Tiers(rec.Entries)
 	rec.HeadToHead = headToHead(rec.Entries, model, &f.d)
 	if o.Pairs {

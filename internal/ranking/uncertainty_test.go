@@ -3,6 +3,7 @@ package ranking
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/bootstrap"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/style/styletest"
 	"github.com/bixarena/arena-snapshots/internal/synth"
 )
 
@@ -273,5 +275,61 @@ func TestHeadToHead(t *testing.T) {
 	rec = rankStream(t, in, "", o)[0]
 	if len(rec.Pairs) != 3 || rec.Pairs[0].ModelA != "b" || rec.Pairs[0].Ties != 3 {
 		t.Errorf("pairs %+v", rec.Pairs)
+	}
+}
+
+func TestRankRangesFromIntervals(t *testing.T) {
+	e := func(score, lo, hi float64) leaderboard.Entry {
+		return leaderboard.Entry{Score: score, CILower: lo, CIUpper: hi}
+	}
+	es := []leaderboard.Entry{e(30, 27, 35), e(20, 12, 28), e(10, 5, 26), e(0, -5, 4)}
+	RankRangesFromIntervals(es)
+	want := [][2]int{{1, 2}, {1, 3}, {2, 3}, {4, 4}}
+	for k, e := range es {
+		if got := [2]int{e.RankBest, e.RankWorst}; got != want[k] {
+			t.Errorf("entry %d: ranks %v, want %v", k, got, want[k])
+		}
+	}
+}
+
+// The style-controlled variant has no rounds of its own for the plain
+// rank ranges: its ranges come from its intervals, its tiers from them
+// too, its head-to-head counts are the plain board's (the same battles),
+// and its intervals follow --confidence.
+func TestStyleVariantUncertainty(t *testing.T) {
+	so := styletest.Options{Battles: 3000, Models: 6, Beta: [4]float64{1}, Seed: 2}
+	in := styleInput(t, so)
+	o := testOptions
+	o.MinModels = 4
+	recs := rankStyled(t, in, "overall", o)
+	plain, styled := recs[0], recs[1]
+	counts := func(r leaderboard.Record) map[[2]string][3]int64 {
+		m := map[[2]string][3]int64{}
+		for _, h := range r.HeadToHead {
+			a, b := r.Entries[h.I()].Model, r.Entries[h.J()].Model
+			if a > b {
+				a, b, h[2], h[3] = b, a, h[3], h[2]
+			}
+			m[[2]string{a, b}] = [3]int64{h[2], h[3], h[4]}
+		}
+		return m
+	}
+	if !reflect.DeepEqual(counts(plain), counts(styled)) || len(styled.HeadToHead) != 15 {
+		t.Errorf("style-controlled head_to_head %v, plain %v", styled.HeadToHead, plain.HeadToHead)
+	}
+	for k, e := range styled.Entries {
+		if e.RankBest < 1 || e.RankBest > k+1 || e.RankWorst < k+1 || e.Tier < 1 {
+			t.Errorf("entry %d: ranks %d-%d, tier %d", k+1, e.RankBest, e.RankWorst, e.Tier)
+		}
+	}
+	if err := leaderboard.Validate(&styled); err != nil {
+		t.Error(err)
+	}
+	o.Confidence = 0.5
+	half := rankStyled(t, in, "overall", o)[1]
+	w95 := styled.Entries[0].CIUpper - styled.Entries[0].CILower
+	w50 := half.Entries[0].CIUpper - half.Entries[0].CILower
+	if half.Params.Confidence != 0.5 || math.Abs(w50/w95-0.6745/1.96) > 1e-3 {
+		t.Errorf("at 0.5 the sandwich interval is %.3g wide, at 0.95 %.3g: ratio %.4f, want 0.6745/1.96", w50, w95, w50/w95)
 	}
 }
