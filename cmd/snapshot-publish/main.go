@@ -7,12 +7,15 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/publish"
 	"github.com/urfave/cli/v2"
@@ -53,11 +56,40 @@ the rank rule, numbers beyond numeric(10,6), duplicate models, a last line
 without its newline, a line over 64 MiB) stops the run with FILE:LINE: what,
 exit status 3, and nothing published anywhere.
 
+The guard (--guard on, the default): before a leaderboard is published,
+it is compared with its current public snapshot (the newest public one
+older than the record: with --db, the database's, so that a backfill
+compares with its own past; without --db, SLUG/latest.json of the first
+--s3 or --dir place, when older) and held back when it breaks a rule:
+  fewer_battles   fewer battles than before by more than
+                  --guard-battles-tolerance (default 0.05, a fraction)
+  model_gone      a model listed before with at least --guard-gone-votes
+                  (default 10) × min_votes votes is not listed
+  score_jump      a model's score moved by more than --guard-score-k
+                  (default 4) times the larger of its two interval
+                  half-widths
+  leader_changed  the top model changed and its interval does not overlap
+                  the old leader's
+  fewer_entries   the entries fell by more than --guard-entries-drop
+                  (default 0.5, a fraction)
+A held leaderboard is not written to the database, latest or the index:
+its record and the reasons go to held/SLUG/IDENTIFIER.json in the --s3 and
+--dir places, and its summary line says "held" with "reasons". Publish it
+deliberately with --guard off (PUBLISH_GUARD=off).
+
 Stdout: one JSON line per leaderboard, in input order:
-  {"leaderboard","status":"published|skipped|failed|would_publish",
+  {"leaderboard","status":"published|skipped|failed|held|would_publish|would_hold",
    "snapshot_id","identifier","entries","where":["db","s3://...","dir:..."],
-   "existing","reason"|"error"}
-A leaderboard that fails does not stop the others.
+   "existing","reason"|"error"|"reasons","previous","diff"}
+A leaderboard that fails or is held does not stop the others. With --diff
+(also with --dry-run), each line gets a "diff": the models added and
+removed, and those whose rank or score moved beyond their intervals,
+against the current public snapshot; on a terminal, a table instead.
+
+--record-run FILE stores the daily job's run record (its complete event)
+as runs/YYYY-MM-DD/CORRELATION_ID.json in the --s3 and --dir places, lists
+it in runs/index.json (newest first, the last 400 runs) and on the status
+page runs/index.html, and publishes nothing.
 
 The database role needs USAGE on schema api, SELECT on api.model and
 api.leaderboard, and SELECT, INSERT, UPDATE on api.leaderboard_snapshot and
@@ -68,14 +100,17 @@ AWS_ENDPOINT_URL_S3 for another endpoint).
 ` + exitcode.Help + `
    When leaderboards fail: 4 or 5 when every failure is of that kind and no
    leaderboard was published completely (retry on 5 is safe: publishing is
-   idempotent), else 6.`
+   idempotent), else 6. When leaderboards are held: 6 when others were
+   published, 3 when none was published and none failed (a retry holds them
+   again).`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := clix.NewLogger(tool, stderr, os.Getenv)
 	app := &cli.App{
-		Name:        tool,
-		Usage:       "publish leaderboard records to the database, S3 and/or a folder",
-		UsageText:   tool + " [--db [--database-url URL]] [--s3 s3://BUCKET/PREFIX] [--dir PATH] [--dry-run] [FILE...]",
+		Name:  tool,
+		Usage: "publish leaderboard records to the database, S3 and/or a folder",
+		UsageText: tool + " [--db [--database-url URL]] [--s3 s3://BUCKET/PREFIX] [--dir PATH] [--dry-run] [--diff] [--guard on|off] [FILE...]\n" +
+			tool + " --record-run FILE [--s3 s3://BUCKET/PREFIX] [--dir PATH]",
 		Description: description,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "db", Usage: "publish to the database"},
@@ -86,8 +121,32 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.StringFlag{Name: "dir", Usage: "publish to the folder `PATH` (created if missing)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the input (and, with --db, the slugs) and print what would be published; write nothing"},
 			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public or private (review first)"},
+			&cli.StringFlag{Name: "guard", Value: "on", EnvVars: []string{"PUBLISH_GUARD"}, Usage: "compare each leaderboard with its current public snapshot and hold back an implausible one: on, or off for a deliberate change"},
+			&cli.Float64Flag{Name: "guard-battles-tolerance", Value: guard.DefaultBattlesTolerance, EnvVars: []string{"PUBLISH_GUARD_BATTLES_TOLERANCE"}, Usage: "hold a leaderboard with fewer battles than before by more than this `FRACTION` (0 to 1)"},
+			&cli.Float64Flag{Name: "guard-gone-votes", Value: guard.DefaultGoneVotes, EnvVars: []string{"PUBLISH_GUARD_GONE_VOTES"}, Usage: "hold a leaderboard that lost a model listed before with at least `FACTOR` × min_votes votes"},
+			&cli.Float64Flag{Name: "guard-score-k", Value: guard.DefaultScoreK, EnvVars: []string{"PUBLISH_GUARD_SCORE_K"}, Usage: "hold a leaderboard where a model's score moved by more than `K` times the larger of its two interval half-widths"},
+			&cli.Float64Flag{Name: "guard-entries-drop", Value: guard.DefaultEntriesDrop, EnvVars: []string{"PUBLISH_GUARD_ENTRIES_DROP"}, Usage: "hold a leaderboard whose entries fell by more than this `FRACTION` (0 to 1)"},
+			&cli.BoolFlag{Name: "diff", Usage: "say per leaderboard what changes against its current public snapshot: a table on a terminal, a \"diff\" field in each summary line otherwise"},
+			&cli.StringFlag{Name: "record-run", Usage: "store the job's run record (its complete event, one JSON object) read from `FILE` ('-': stdin) in runs/ of the --s3 and --dir places, instead of publishing"},
 		},
 		Action: func(c *cli.Context) error {
+			g, guardOff, err := guardFlags(c)
+			if err != nil {
+				return err
+			}
+			if c.IsSet("record-run") {
+				return publish.RecordRun(c.Context, publish.Options{
+					Files:       c.Args().Slice(),
+					DB:          c.Bool("db"),
+					DatabaseURL: c.String("database-url"),
+					S3URL:       c.String("s3"),
+					S3Endpoint:  c.String("s3-endpoint"),
+					S3PathStyle: c.Bool("s3-path-style"),
+					Dir:         c.String("dir"),
+					DryRun:      c.Bool("dry-run"),
+					Diff:        c.Bool("diff"),
+				}, c.String("record-run"), stdin, stdout, log)
+			}
 			return publish.Run(c.Context, publish.Options{
 				Files:       c.Args().Slice(),
 				DB:          c.Bool("db"),
@@ -98,8 +157,50 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				Dir:         c.String("dir"),
 				DryRun:      c.Bool("dry-run"),
 				Visibility:  c.String("visibility"),
+				GuardOff:    guardOff,
+				Guard:       g,
+				Diff:        c.Bool("diff"),
+				DiffTable:   c.Bool("diff") && clix.IsTerminal(stdout),
 			}, stdin, stdout, log)
 		},
 	}
 	return clix.Run(ctx, app, args, stdin, stdout, stderr, log)
+}
+
+// guardFlags reads the guard's flags: its thresholds, and whether it is
+// off. Errors name the flag and its variable.
+func guardFlags(c *cli.Context) (guard.Options, bool, error) {
+	var off bool
+	switch v := strings.ToLower(strings.TrimSpace(c.String("guard"))); v {
+	case "", "on", "true", "1", "yes":
+	case "off", "false", "0", "no":
+		off = true
+	default:
+		return guard.Options{}, false, clix.Usagef("%s must be on or off, got %q", clix.FlagName("guard", "PUBLISH_GUARD"), c.String("guard"))
+	}
+	o := guard.Options{
+		BattlesTolerance: c.Float64("guard-battles-tolerance"),
+		GoneVotes:        c.Float64("guard-gone-votes"),
+		ScoreK:           c.Float64("guard-score-k"),
+		EntriesDrop:      c.Float64("guard-entries-drop"),
+	}
+	for _, f := range []struct {
+		name, env string
+		v         float64
+		fraction  bool
+	}{
+		{"guard-battles-tolerance", "PUBLISH_GUARD_BATTLES_TOLERANCE", o.BattlesTolerance, true},
+		{"guard-gone-votes", "PUBLISH_GUARD_GONE_VOTES", o.GoneVotes, false},
+		{"guard-score-k", "PUBLISH_GUARD_SCORE_K", o.ScoreK, false},
+		{"guard-entries-drop", "PUBLISH_GUARD_ENTRIES_DROP", o.EntriesDrop, true},
+	} {
+		bad := math.IsNaN(f.v) || math.IsInf(f.v, 0)
+		if f.fraction && (bad || f.v < 0 || f.v > 1) {
+			return o, off, clix.Usagef("%s must be a fraction from 0 to 1, got %v", clix.FlagName(f.name, f.env), f.v)
+		}
+		if !f.fraction && (bad || f.v <= 0) {
+			return o, off, clix.Usagef("%s must be a number above 0, got %v", clix.FlagName(f.name, f.env), f.v)
+		}
+	}
+	return o, off, nil
 }

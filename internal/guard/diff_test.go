@@ -211,6 +211,8 @@ func TestWriteTable(t *testing.T) {
 		{Status: "held", Diff: Compare(prev, held), Violations: Check(prev, held, DefaultOptions())},
 		{Status: "published", Diff: Compare(nil, fresh)},
 		{Status: "published", Diff: Compare(prev, same)},
+		{Leaderboard: "tiny", Status: "skipped", Detail: "insufficient battles"},
+		{Leaderboard: "broken", Status: "failed", Detail: "unknown model \"x\""},
 	})
 	if err != nil {
 		t.Fatal(err)

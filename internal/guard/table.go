@@ -11,12 +11,15 @@ import (
 )
 
 // Report is one leaderboard's part of a diff table: what publishing did
-// or would do (Status: "published", "would_publish", "held", ...), the
-// diff, and the rules it broke.
+// or would do (Status: "published", "would_publish", "held", ...), a
+// detail for people (why it was skipped or failed), the diff (nil when
+// there is none to show), and the rules it broke.
 type Report struct {
-	Status     string
-	Diff       *Diff
-	Violations []Violation
+	Leaderboard string
+	Status      string
+	Detail      string
+	Diff        *Diff
+	Violations  []Violation
 }
 
 // WriteTable writes reports for people: per leaderboard a title line (its
@@ -33,6 +36,15 @@ func WriteTable(w io.Writer, reports []Report) error {
 			buf.WriteByte('\n')
 		}
 		d := r.Diff
+		if d == nil {
+			fmt.Fprintf(&buf, "%s: %s", printable(r.Leaderboard), r.Status)
+			if r.Detail != "" {
+				fmt.Fprintf(&buf, ": %s", printable(r.Detail))
+			}
+			buf.WriteByte('\n')
+			writeViolations(&buf, r.Violations)
+			continue
+		}
 		against := "no public snapshot before"
 		if d.Previous != nil {
 			against = "against " + printable(d.Previous.Identifier)
@@ -81,9 +93,7 @@ func WriteTable(w io.Writer, reports []Report) error {
 		case !d.Changed() && d.Previous != nil:
 			fmt.Fprintf(&buf, "  no change in the entries\n")
 		}
-		for _, v := range r.Violations {
-			fmt.Fprintf(&buf, "  held by %s: %s\n", v.Rule, printable(v.Message))
-		}
+		writeViolations(&buf, r.Violations)
 	}
 	if marked {
 		fmt.Fprintf(&buf, "\n! beyond the intervals: a rank outside the ranks the model's interval allowed before,\n"+
@@ -100,6 +110,12 @@ func WriteTable(w io.Writer, reports []Report) error {
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+func writeViolations(buf *bytes.Buffer, vs []Violation) {
+	for _, v := range vs {
+		fmt.Fprintf(buf, "  held by %s: %s\n", v.Rule, printable(v.Message))
+	}
 }
 
 // String writes a count as "before → after (±change)", "after

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/sink"
 	"github.com/bixarena/arena-snapshots/internal/store"
 )
@@ -31,6 +32,16 @@ type Options struct {
 	DryRun bool
 	// Visibility of new database snapshots: store.Public or store.Private.
 	Visibility string
+	// GuardOff publishes without comparing each leaderboard with its
+	// current public snapshot (a deliberate change); Guard holds the
+	// thresholds (the zero value: guard.DefaultOptions).
+	GuardOff bool
+	Guard    guard.Options
+	// Diff adds to each summary what publishing changes against the
+	// current public snapshot; DiffTable writes it as a table for people
+	// instead of the summary lines.
+	Diff      bool
+	DiffTable bool
 
 	// Getenv reads the environment (default os.Getenv).
 	Getenv func(string) string
@@ -62,6 +73,12 @@ func (o *Options) Check() error {
 	}
 	if (o.S3Endpoint != "" || o.S3PathStyle) && o.S3URL == "" {
 		return clix.Usagef("--s3-endpoint and --s3-path-style need --s3")
+	}
+	if o.Guard == (guard.Options{}) {
+		o.Guard = guard.DefaultOptions()
+	}
+	if err := o.Guard.Validate(); err != nil {
+		return clix.Usagef("guard thresholds: %v", err)
 	}
 	if o.S3URL != "" {
 		if _, _, err := sink.ParseS3URL(o.S3URL); err != nil {

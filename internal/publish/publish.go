@@ -17,6 +17,7 @@ import (
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/sink"
@@ -44,6 +45,13 @@ type Summary struct {
 	Existing    bool     `json:"existing,omitempty"`
 	Reason      string   `json:"reason,omitempty"`
 	Error       string   `json:"error,omitempty"`
+	// A leaderboard the guard held: the rules it broke and the snapshot it
+	// was compared with.
+	Reasons  []guard.Violation `json:"reasons,omitempty"`
+	Previous *guard.Ref        `json:"previous,omitempty"`
+	// With --diff: what publishing changes against the current public
+	// snapshot.
+	Diff *guard.Diff `json:"diff,omitempty"`
 }
 
 // input is a validated record with its place.
@@ -53,10 +61,14 @@ type input struct {
 }
 
 type publisher struct {
-	o      Options
-	stdin  io.Reader
-	stdout io.Writer
-	log    *clix.Logger
+	o       Options
+	stdin   io.Reader
+	stdout  io.Writer
+	log     *clix.Logger
+	// Without the database: where the previous snapshots are read, and
+	// whether they are.
+	readers       []sink.Objects
+	filesCompared bool
 }
 
 // Run reads and checks every leaderboard record of o.Files, then publishes
@@ -168,6 +180,9 @@ func (p *publisher) run(ctx context.Context) error {
 		if p.o.AfterSnapshot != nil {
 			opts.AfterSnapshot = func(ctx context.Context, _ pgx.Tx) error { p.o.AfterSnapshot(ctx); return nil }
 		}
+		if p.comparing() {
+			opts.Guard = p.guardStore
+		}
 		st = store.New(conn, opts)
 	}
 	var targets []*target
@@ -205,6 +220,15 @@ func (p *publisher) run(ctx context.Context) error {
 	for _, t := range targets {
 		t.sink.BeforeLatest = p.o.BeforeLatest
 	}
+	// Without the database, previous snapshots are read from the places;
+	// a dry run reads them only when asked for the diff, so that it can
+	// check a file offline.
+	if !p.o.DB && p.comparing() && (!p.o.DryRun || p.o.Diff) {
+		if p.readers, err = p.openReaders(ctx, targets); err != nil {
+			return err
+		}
+		p.filesCompared = true
+	}
 
 	// Leaderboards go through the database one after the other, in input
 	// order; their files are drawn and stored by a few workers meanwhile.
@@ -217,7 +241,11 @@ func (p *publisher) run(ctx context.Context) error {
 	for w := 0; w < fileWorkers; w++ {
 		go func() {
 			for j := range work {
-				j.err = p.publishFiles(ctx, targets, j)
+				if j.s.Status == StatusHeld {
+					j.err = p.publishHeld(ctx, targets, j)
+				} else {
+					j.err = p.publishFiles(ctx, targets, j)
+				}
 				close(j.done)
 			}
 		}()
@@ -226,11 +254,11 @@ func (p *publisher) run(ctx context.Context) error {
 		defer close(work)
 		for _, j := range jobs {
 			if p.o.DryRun {
-				j.s, j.err = p.check(ctx, st, j.in, where, start)
+				j.s, j.err = p.check(ctx, st, j, where, start)
 			} else {
-				j.s, j.meta, j.err = p.publishDB(ctx, st, j.in, start)
+				j.s, j.meta, j.err = p.publishDB(ctx, st, j, start)
 			}
-			if j.err != nil || j.s.Status != StatusPublished || len(targets) == 0 {
+			if j.err != nil || (j.s.Status != StatusPublished && j.s.Status != StatusHeld) || len(targets) == 0 {
 				close(j.done)
 				continue
 			}
@@ -241,6 +269,8 @@ func (p *publisher) run(ctx context.Context) error {
 	enc := json.NewEncoder(p.stdout)
 	enc.SetEscapeHTML(false)
 	var failures []error
+	var held []heldBoard
+	var reports []guard.Report
 	published := 0
 	var writeErr error
 	for _, j := range jobs {
@@ -251,18 +281,36 @@ func (p *publisher) run(ctx context.Context) error {
 			failures = append(failures, j.err)
 			p.log.Error(fmt.Errorf("leaderboard %s (%s): %w", in.rec.Leaderboard, in.place, j.err))
 		}
+		if s.Status == StatusHeld || s.Status == StatusWouldHold {
+			held = append(held, heldBoard{leaderboard: s.Leaderboard, rules: guard.RuleNames(s.Reasons)})
+		}
+		var diff *guard.Diff
+		if p.o.Diff {
+			diff = diffOf(j)
+		}
 		for ti, t := range targets {
 			if j.stored[ti] {
 				t.index = append(t.index, snapshot.IndexEntryOf(j.doc))
 			}
 		}
 		p.log.Event("leaderboard", "leaderboard", s.Leaderboard, "status", s.Status, "identifier", s.Identifier,
-			"snapshot_id", s.SnapshotID, "entries", s.Entries, "where", s.Where, "existing", s.Existing, "reason", s.Reason, "error", s.Error)
+			"snapshot_id", s.SnapshotID, "entries", s.Entries, "where", s.Where, "existing", s.Existing, "reason", s.Reason, "error", s.Error,
+			"rules", guard.RuleNames(s.Reasons))
 		if s.Status == StatusPublished {
 			published++
 		}
+		if p.o.DiffTable {
+			reports = append(reports, report(s, diff))
+			continue
+		}
+		s.Diff = diff
 		if err := enc.Encode(&s); err != nil && writeErr == nil {
 			writeErr = exitcode.New(exitcode.Failure, fmt.Errorf("write summary: %w", err))
+		}
+	}
+	if p.o.DiffTable {
+		if err := guard.WriteTable(p.stdout, reports); err != nil {
+			writeErr = exitcode.New(exitcode.Failure, fmt.Errorf("write the diff: %w", err))
 		}
 	}
 	if writeErr != nil {
@@ -280,15 +328,19 @@ func (p *publisher) run(ctx context.Context) error {
 			p.log.Error(err)
 		}
 	}
-	p.log.Event("complete", "leaderboards", len(inputs), "published", published, "failed", len(failures),
+	p.log.Event("complete", "leaderboards", len(inputs), "published", published, "held", len(held), "failed", len(failures),
 		"duration", time.Since(start).Seconds())
+	if len(held) > 0 {
+		return p.heldOutcome(failures, indexFailures, published, held, len(targets) > 0)
+	}
 	return outcome(failures, indexFailures, published)
 }
 
 // outcome is the run's final error: nil when nothing failed; when every
 // failure (leaderboards and index) has the same status among Config and
 // Transient and no leaderboard was published completely, or only the index
-// failed, that status; else Partial.
+// failed, that status; else Partial. (With leaderboards held, see
+// heldOutcome.)
 func outcome(failures, indexFailures []error, published int) error {
 	all := append(append([]error(nil), failures...), indexFailures...)
 	if len(all) == 0 {
@@ -335,12 +387,17 @@ type job struct {
 	doc    *snapshot.Document
 	stored []bool // by target: the files are there
 	done   chan struct{}
+	// prev is the current public snapshot the record was compared with
+	// (nil: none), when compared is set.
+	prev     *guard.Snapshot
+	compared bool
 }
 
 // publishDB publishes one leaderboard to the database (when --db) and
 // returns its summary so far, with status published, and the meta its
 // files carry: the database's identifier, else the run's.
-func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, start time.Time) (Summary, snapshot.Meta, error) {
+func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, start time.Time) (Summary, snapshot.Meta, error) {
+	in := j.in
 	rec := in.rec
 	s := Summary{Leaderboard: rec.Leaderboard, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
@@ -359,10 +416,21 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, in input, st
 		if err != nil {
 			return s, meta, err
 		}
+		j.prev, j.compared = res.Previous, p.comparing() && !res.Existing
+		if len(res.Held) > 0 {
+			s.Identifier = meta.Identifier
+			p.hold(&s, in, res.Previous, res.Held)
+			return s, meta, nil
+		}
 		s.Where = append(s.Where, "db")
 		s.SnapshotID, s.Existing = res.SnapshotID, res.Existing
 		meta = snapshot.Meta{Identifier: res.Identifier, SnapshotID: res.SnapshotID, PublishedAt: res.PublishedAt,
 			Name: res.Name, Models: res.Models}
+	} else if p.filesCompared {
+		s.Identifier = meta.Identifier
+		if held, err := p.guardFiles(ctx, &s, j, start); err != nil || held {
+			return s, meta, err
+		}
 	}
 	s.Identifier = meta.Identifier
 	s.Status = StatusPublished
@@ -417,7 +485,8 @@ func joinErrors(errs []error) error {
 
 // check says what publishing a leaderboard would do, reading the database
 // when --db is given and writing nothing.
-func (p *publisher) check(ctx context.Context, st *store.Store, in input, where []string, start time.Time) (Summary, error) {
+func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []string, start time.Time) (Summary, error) {
+	in := j.in
 	rec := in.rec
 	s := Summary{Leaderboard: rec.Leaderboard, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
@@ -438,6 +507,18 @@ func (p *publisher) check(ctx context.Context, st *store.Store, in input, where 
 		}
 		if res.Existing {
 			s.SnapshotID, s.Identifier, s.Existing = res.SnapshotID, res.Identifier, true
+		}
+		j.prev, j.compared = res.Previous, st != nil && p.comparing() && !res.Existing
+		if len(res.Held) > 0 {
+			p.hold(&s, in, res.Previous, res.Held)
+			s.Where = append(s.Where, where[1:]...)
+			return s, nil
+		}
+	} else if p.filesCompared {
+		held, err := p.guardFiles(ctx, &s, j, start)
+		if err != nil || held {
+			s.Where = append(s.Where, where...)
+			return s, err
 		}
 	}
 	s.Where = append(s.Where, where...)

@@ -6,6 +6,7 @@
 //	PREFIX/SLUG/latest.json       replaced only after the immutable ones are stored
 //	PREFIX/SLUG/latest.svg
 //	PREFIX/index.json             every leaderboard's latest snapshot, written last
+//	PREFIX/held/SLUG/IDENTIFIER.json  a leaderboard the guard held back, with the reasons
 //
 // and the order of writes that keeps a reader from ever seeing a latest
 // that points nowhere. Where the bytes go is an Objects: S3 (NewS3) or a
@@ -132,6 +133,28 @@ func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []
 	}
 	return nil
 }
+
+// HeldFolder is the top-level folder of held leaderboards; like runs/ and
+// index.json, no leaderboard may be named after it.
+const HeldFolder = "held"
+
+// CacheHeld is the cache lifetime of a held leaderboard's document.
+const CacheHeld = "no-cache"
+
+// Hold stores the document of a leaderboard the guard held back as
+// held/SLUG/IDENTIFIER.json, replacing one of that name (the same run held
+// again). Nothing else is written: the leaderboard's latest and the index
+// stay as they are.
+func (s *Sink) Hold(ctx context.Context, slug, identifier string, doc []byte) error {
+	key := HeldFolder + "/" + slug + "/" + identifier + ".json"
+	if err := s.objs.Put(ctx, key, doc, Meta{ContentType: TypeJSON, CacheControl: CacheHeld}); err != nil {
+		return fmt.Errorf("%s: write %s: %w", s.objs, key, err)
+	}
+	return nil
+}
+
+// Objects returns the place the sink writes to.
+func (s *Sink) Objects() Objects { return s.objs }
 
 // WriteIndex merges lines into index.json: the stored index keeps the
 // leaderboards this run did not publish, and runs writing it at the same

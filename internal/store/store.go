@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
@@ -48,6 +49,10 @@ type Options struct {
 	// snapshot row is inserted and before its entries are: a test seam to
 	// break the connection at the worst moment.
 	AfterSnapshot func(ctx context.Context, tx pgx.Tx) error
+	// Guard, when set, checks each record that is not published yet
+	// against the leaderboard's current public snapshot; a record it
+	// holds is not written (Result.Held).
+	Guard Guard
 }
 
 // Store publishes snapshots through a Querier.
@@ -75,6 +80,11 @@ type Result struct {
 	Existing    bool      // the newest snapshot already held this record: nothing inserted
 	Name        string    // the leaderboard's name
 	Models      map[string]snapshot.Model
+	// With a Guard: the current public snapshot the record was compared
+	// with (nil when none), and the rules it broke; when Held is not
+	// empty, nothing was written.
+	Previous *guard.Snapshot
+	Held     []guard.Violation
 }
 
 // ErrUnknown marks an unknown leaderboard or model slug: the record does
@@ -110,7 +120,10 @@ func (e *UnknownError) Unwrap() error { return ErrUnknown }
 //     description, hence battles and entry count, and the same entries:
 //     models, ranks, scores, bounds, votes): when equal, return that one with
 //     Existing set, after giving it the requested visibility;
-//  4. insert the snapshot as private with the identifier of the publish
+//  4. with a Guard, read the leaderboard's current public snapshot as of
+//     the record (Previous) and ask the guard: a record it holds is not
+//     written, and the Result lists the rules it broke in Held;
+//  5. insert the snapshot as private with the identifier of the publish
 //     time (on a clash with an existing identifier of the leaderboard, the
 //     suffixes _2, _3, ... are tried), insert its entries in one statement,
 //     then set its visibility and updated_at, and commit.
@@ -129,6 +142,9 @@ func (s *Store) PublishSnapshot(ctx context.Context, rec *leaderboard.Record) (*
 	if err != nil {
 		return nil, classify(err)
 	}
+	if len(res.Held) > 0 {
+		return res, nil
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, pgconf.Classify(fmt.Errorf("commit: %w", err))
 	}
@@ -136,7 +152,8 @@ func (s *Store) PublishSnapshot(ctx context.Context, rec *leaderboard.Record) (*
 }
 
 // Check resolves a record's slugs and says whether its newest snapshot
-// already holds it, writing nothing (for --dry-run). The returned result
+// already holds it and, when not and with a Guard, what the guard says
+// (Previous, Held), writing nothing (for --dry-run). The returned result
 // has no identifier unless Existing is set.
 func (s *Store) Check(ctx context.Context, rec *leaderboard.Record) (*Result, error) {
 	tx, err := s.db.Begin(ctx)
@@ -154,6 +171,10 @@ func (s *Store) Check(ctx context.Context, rec *leaderboard.Record) (*Result, er
 	}
 	if prev != nil {
 		res.SnapshotID, res.Identifier, res.PublishedAt, res.Existing = prev.id, prev.identifier, prev.createdAt, true
+		return res, nil
+	}
+	if _, err := s.guardRecord(ctx, tx, lb, rec, res); err != nil {
+		return nil, classify(err)
 	}
 	return res, nil
 }
@@ -187,6 +208,9 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, rec *leaderboard.Record)
 		}
 		res.SnapshotID, res.Identifier, res.PublishedAt, res.Existing = prev.id, prev.identifier, prev.createdAt, true
 		return res, nil
+	}
+	if held, err := s.guardRecord(ctx, tx, lb, rec, res); err != nil || held {
+		return res, err
 	}
 
 	now := s.opts.Now().UTC().Truncate(time.Microsecond)

@@ -1,0 +1,79 @@
+package publish
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/runlog"
+)
+
+const runRecord = `{"time":"2026-11-29T10:00:04Z","event":"complete","correlation_id":"job-7","started_at":"2026-11-29T10:00:00Z","ok":false,"exit_status":5,"duration_seconds":4,"published":0,"held":0,"skipped":0,"failed":0,"error":"battles-export exited 5","leaderboards":[]}`
+
+func recordRun(t *testing.T, o Options, record string) (int, RunRecord, string) {
+	t.Helper()
+	var out strings.Builder
+	var errb strings.Builder
+	log := nopLogger()
+	err := RecordRun(t.Context(), o, "-", strings.NewReader(record), &out, log)
+	if err != nil {
+		errb.WriteString(err.Error())
+	}
+	var r RunRecord
+	if out.Len() > 0 {
+		if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
+			t.Fatalf("stdout %q: %v", out.String(), err)
+		}
+	}
+	return exitcode.Code(err), r, errb.String()
+}
+
+// A failed run is recorded in every place that can be reached: the bucket
+// and the folder.
+func TestRecordRunEverywhere(t *testing.T) {
+	w := newWorld(t)
+	o := w.everywhere(Options{})
+	o.DB, o.DatabaseURL = false, ""
+	code, r, msg := recordRun(t, o, runRecord)
+	if code != 0 || r.Run != "job-7" || r.Record != "runs/2026-11-29/job-7.json" || len(r.Where) != 2 {
+		t.Fatalf("exit %d %+v %s", code, r, msg)
+	}
+	for _, read := range []func(string) string{w.object, w.file} {
+		var idx runlog.Index
+		if err := json.Unmarshal([]byte(read(runlog.IndexKey)), &idx); err != nil {
+			t.Fatal(err)
+		}
+		if len(idx.Runs) != 1 || idx.Runs[0].ExitStatus != 5 || idx.Runs[0].Error != "battles-export exited 5" {
+			t.Errorf("index %+v", idx)
+		}
+		if !strings.Contains(read(runlog.PageKey), "transient failure") {
+			t.Errorf("status page:\n%s", read(runlog.PageKey))
+		}
+	}
+}
+
+// One place unreachable: the record is in the other, and the status says
+// partial.
+func TestRecordRunOnePlaceDown(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	o := Options{S3URL: "s3://arena/lb", S3Endpoint: "http://127.0.0.1:1", S3PathStyle: true, Dir: dir}
+	code, r, msg := recordRun(t, o, runRecord)
+	if code != exitcode.Partial || len(r.Where) != 1 || r.Where[0] != "dir:"+dir || r.Error == "" {
+		t.Errorf("exit %d %+v %s", code, r, msg)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs", "2026-11-29", "job-7.json")); err != nil {
+		t.Error(err)
+	}
+	// Nowhere reachable: the sink's status (transient).
+	o.Dir = ""
+	if code, _, msg := recordRun(t, o, runRecord); code != exitcode.Transient {
+		t.Errorf("exit %d, want %d: %s", code, exitcode.Transient, msg)
+	}
+}
