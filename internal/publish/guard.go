@@ -95,6 +95,7 @@ func (p *publisher) openReaders(ctx context.Context, targets []*target) ([]sink.
 			if err != nil {
 				return nil, fmt.Errorf("--dir %s: %w", p.o.Dir, err)
 			}
+			p.opened = append(p.opened, objs)
 			out = append(out, objs)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, exitcode.New(exitcode.Config, fmt.Errorf("--dir %s: %w", p.o.Dir, err))

@@ -61,14 +61,15 @@ type input struct {
 }
 
 type publisher struct {
-	o       Options
-	stdin   io.Reader
-	stdout  io.Writer
-	log     *clix.Logger
+	o      Options
+	stdin  io.Reader
+	stdout io.Writer
+	log    *clix.Logger
 	// Without the database: where the previous snapshots are read, and
 	// whether they are.
 	readers       []sink.Objects
 	filesCompared bool
+	opened        []io.Closer // folders opened only to be read
 }
 
 // Run reads and checks every leaderboard record of o.Files, then publishes
@@ -224,7 +225,13 @@ func (p *publisher) run(ctx context.Context) error {
 	// a dry run reads them only when asked for the diff, so that it can
 	// check a file offline.
 	if !p.o.DB && p.comparing() && (!p.o.DryRun || p.o.Diff) {
-		if p.readers, err = p.openReaders(ctx, targets); err != nil {
+		p.readers, err = p.openReaders(ctx, targets)
+		defer func() {
+			for _, c := range p.opened {
+				c.Close()
+			}
+		}()
+		if err != nil {
 			return err
 		}
 		p.filesCompared = true

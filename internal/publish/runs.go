@@ -82,6 +82,7 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 		if err != nil {
 			return fmt.Errorf("--dir %s: %w", o.Dir, err)
 		}
+		defer objs.Close()
 		places = append(places, objs)
 	}
 	out := RunRecord{Run: run.CorrelationID, Record: run.Record, Where: []string{}}
