@@ -159,6 +159,13 @@ func newPlan(cells []Cell, budget int) *plan {
 	n, entries := 0, 0
 	for _, j := range order {
 		if mu := pl.draws[j].mu; mu > 0 {
+			// A table holds more than 2·√mu entries (±1 standard
+			// deviation): a mean too large for what is left of the
+			// budget stops here without walking its span, whose cost
+			// grows with √mu (a count of 2⁴⁰ would walk 2·10⁷ steps).
+			if mu >= ptrsFrom && 2*math.Sqrt(mu) > float64(budget-entries) {
+				break
+			}
 			_, _, size := span(mu)
 			if entries+size > budget && mu >= ptrsFrom {
 				break
@@ -239,6 +246,9 @@ func resample(rng *rand.PCG, pl *plan, pairs []bt.Pair) {
 			pairs[c.Pair].W += float64(x) * c.Y
 		}
 	}
+	if left > directTopUp(len(pl.cells)) {
+		left = topUp(rng, pl, pairs, left)
+	}
 	// One 64-bit draw per battle gives its column (the high part of
 	// draw·columns) and its position in the column (the rest times mass):
 	// each cell's probability is off by less than columns·mass/2⁶⁴, under
@@ -256,6 +266,62 @@ func resample(rng *rand.PCG, pl *plan, pairs []bt.Pair) {
 		pairs[c.Pair].N++
 		pairs[c.Pair].W += c.Y
 	}
+}
+
+// directTopUp is the most battles left after the Poisson stage that are
+// drawn one at a time. With real counts (10⁷ battles in 1,300 cells leave
+// about 4,700) the limit is never reached and rounds are drawn as above;
+// a stream of huge counts (2⁴⁰ battles leave about 1.6·10⁶ per round)
+// takes further Poisson passes instead, so that the cost of a round never
+// grows with the counts.
+func directTopUp(cells int) int64 { return 8*int64(cells) + 1024 }
+
+// topUp draws Multinomial(left, Count/total) by passes like the first:
+// independent Poisson counts of mean left − slack·√left, drawn again when
+// their sum passes left; each pass leaves about slack·√left battles, until
+// few enough are left for the alias table. Given its sum, each pass is
+// multinomial, and independent multinomials of the same probabilities
+// add up to one, so the round stays exact. It returns the battles left.
+func topUp(rng *rand.PCG, pl *plan, pairs []bt.Pair, left int64) int64 {
+	x := make([]int64, len(pl.cells))
+	for left > directTopUp(len(pl.cells)) {
+		mean := float64(left) - slack*math.Sqrt(float64(left))
+		var sum int64
+		for sum = -1; sum < 0 || sum > left; {
+			sum = 0
+			for j, c := range pl.cells {
+				x[j] = poissonDraw(mean*float64(c.Count)/float64(pl.total), rng)
+				sum += x[j]
+			}
+		}
+		for j, c := range pl.cells {
+			pairs[c.Pair].N += float64(x[j])
+			pairs[c.Pair].W += float64(x[j]) * c.Y
+		}
+		left -= sum
+	}
+	return left
+}
+
+// poissonDraw draws Poisson(mu) without tables: PTRS from ptrsFrom on,
+// inversion below.
+func poissonDraw(mu float64, rng *rand.PCG) int64 {
+	if mu >= ptrsFrom {
+		p := newPTRS(mu)
+		return p.ptrs(rng)
+	}
+	if mu <= 0 {
+		return 0
+	}
+	u := uniform(rng)
+	p := math.Exp(-mu)
+	f, k := p, int64(0)
+	for u > f && k < 1000 {
+		k++
+		p *= mu / float64(k)
+		f += p
+	}
+	return k
 }
 
 // Interval returns the lo and hi quantiles

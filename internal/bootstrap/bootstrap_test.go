@@ -353,3 +353,70 @@ func BenchmarkPoisson(b *testing.B) {
 		}
 	}
 }
+
+// Huge counts (a hostile or aggregated stream: 2⁴⁰ battles in a line)
+// cost a round no more than small ones, and the round is still
+// Multinomial(total, Count/total): the total is kept, and each cell's
+// count has the binomial's mean and variance.
+func TestResampleHugeCounts(t *testing.T) {
+	for _, counts := range [][]int64{
+		{1 << 40, 1 << 39, 3, 1 << 40},
+		{4_000_000, 2_000_000, 17, 5}, // left ≈ 3,700 > directTopUp(4)
+	} {
+		var cells []Cell
+		var total int64
+		for i, c := range counts {
+			cells = append(cells, Cell{Pair: int32(i), Y: 1, Count: c})
+			total += c
+		}
+		pl := newPlan(cells, tableBudget)
+		pairs := make([]bt.Pair, len(cells))
+		const rounds = 4000
+		sum := make([]float64, len(cells))
+		sq := make([]float64, len(cells))
+		rng := rand.NewPCG(3, 4)
+		for range rounds {
+			resample(rng, pl, pairs)
+			var n float64
+			for i, p := range pairs {
+				n += p.N
+				d := p.N - float64(counts[i])
+				sum[i] += d
+				sq[i] += d * d
+			}
+			if int64(n) != total {
+				t.Fatalf("%v: resampled %v battles, want %d", counts, n, total)
+			}
+		}
+		for i, c := range counts {
+			p := float64(c) / float64(total)
+			v := float64(total) * p * (1 - p)
+			mean, variance := sum[i]/rounds, sq[i]/rounds-(sum[i]/rounds)*(sum[i]/rounds)
+			if math.Abs(mean) > 5*math.Sqrt(v/rounds)+1e-9 {
+				t.Errorf("%v: cell %d: mean off by %g, want within %g", counts, i, mean, 5*math.Sqrt(v/rounds))
+			}
+			if math.Abs(variance-v) > 0.15*v+1e-9 {
+				t.Errorf("%v: cell %d: variance %g, want %g", counts, i, variance, v)
+			}
+		}
+	}
+}
+
+// The bootstrap of a leaderboard of huge counts costs what a small one
+// does (compare with BenchmarkRunSmallCounts).
+func BenchmarkRunHugeCounts(b *testing.B) { benchCounts(b, 1<<40) }
+
+func BenchmarkRunSmallCounts(b *testing.B) { benchCounts(b, 100) }
+
+func benchCounts(b *testing.B, count int64) {
+	p := bt.Problem{Models: 3, Pairs: []bt.Pair{{I: 0, J: 1}, {I: 1, J: 2}, {I: 0, J: 2}}}
+	cells := []Cell{{0, 1, count}, {0, 0, count / 2}, {1, 1, count}, {1, 0, count}, {2, 0.5, count}, {2, 1, count / 3}}
+	for _, c := range cells {
+		p.Pairs[c.Pair].N += float64(c.Count)
+		p.Pairs[c.Pair].W += float64(c.Count) * c.Y
+	}
+	start := bt.Fit(p, bt.Options{}).Ratings
+	for b.Loop() {
+		Run(p, cells, start, Options{Rounds: 100, Seed: 1, Threads: 1})
+	}
+}
