@@ -18,6 +18,7 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/names"
 	"github.com/bixarena/arena-snapshots/internal/ranking"
+	"github.com/bixarena/arena-snapshots/internal/textin"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 )
@@ -297,6 +298,10 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 		}
 	}
 	if err := d.Err(); err != nil {
+		var te *textin.Error
+		if errors.As(err, &te) {
+			return 0, 0, nil, exitcode.WithHint(exitcode.BadInput, err, te.Hint)
+		}
 		return 0, 0, nil, exitcode.New(exitcode.BadInput, err)
 	}
 	if !headerSeen {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/bixarena/arena-snapshots/internal/textin"
 )
 
 // MaxLine is the longest line the decoder accepts, newline excluded.
@@ -93,6 +95,10 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 func NewDecoderSize(r io.Reader, name string, maxLine int) *Decoder {
 	br := bufio.NewReaderSize(r, 64<<10)
 	d := &Decoder{name: name, maxLine: maxLine}
+	if err := textin.Start(br); err != nil {
+		d.err = fmt.Errorf("%s: %w", name, err)
+		return d
+	}
 	if startsArray(br) {
 		d.array = newArrayReader(br, maxLine)
 		return d
@@ -181,7 +187,7 @@ func (d *Decoder) Next() bool {
 			return d.fail("line after the stream's trailer")
 		}
 		if err := d.scan.scanLine(raw, &d.l); err != nil {
-			return d.fail("%v", err)
+			return d.fail("%s", explainLine(raw, err))
 		}
 		if d.l.stream && !d.l.hasA {
 			if !d.envelope(raw) {
@@ -316,4 +322,18 @@ func quoteValue(v []byte) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// explainLine names what a line that does not scan is, when it is a
+// common mistake rather than a damaged line: a JSON object written over
+// several lines (pretty-printed), or CSV.
+func explainLine(raw []byte, err error) string {
+	t := bytes.TrimSpace(raw)
+	switch {
+	case bytes.Equal(t, []byte("{")):
+		return "invalid JSON: an object spread over several lines; battles are one JSON object per line (NDJSON) or one JSON array (jq -c . turns pretty-printed objects into lines)"
+	case len(t) > 0 && !bytes.ContainsAny(t, "{[\"") && bytes.Contains(t, []byte("model_a")) && bytes.ContainsAny(t, ",;\t"):
+		return "invalid JSON: this looks like a CSV header; battles are JSON, one object per line (NDJSON) or one JSON array"
+	}
+	return err.Error()
 }

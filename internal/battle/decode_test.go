@@ -230,3 +230,37 @@ func TestDecodeArray(t *testing.T) {
 		t.Errorf("long element: %v", d.Err())
 	}
 }
+
+// Text as common producers write it reads as they meant it: a UTF-8 byte
+// order mark, CRLF line ends, an array after a byte order mark and white
+// space; other text is named.
+func TestDecodeRealWorldText(t *testing.T) {
+	line := `{"model_a":"a","model_b":"b","winner":"model_a"}`
+	for name, in := range map[string]string{
+		"bom":            "\xef\xbb\xbf" + line + "\n" + line + "\n",
+		"bom crlf":       "\xef\xbb\xbf" + line + "\r\n" + line + "\r\n",
+		"bom array":      "\xef\xbb\xbf [" + line + ",\r\n" + line + "]\r\n",
+		"bom space hdr":  "\xef\xbb\xbf\r\n" + line + "\r\n" + line,
+		"crlf no bom":    line + "\r\n" + line + "\r\n",
+		"array and tabs": "\t\r\n[" + line + "," + line + "]",
+	} {
+		got, err := decodeAll(t, in)
+		if err != nil || len(got) != 2 || string(got[1].ModelB) != "b" {
+			t.Errorf("%s: %d battles, %v", name, len(got), err)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"\xff\xfe{\x00\"\x00", "in: the input is UTF-16 text, not UTF-8 JSON text"},
+		{"{\x00\"\x00", "in: the input is UTF-16 text"},
+		{"\x1f\x8b\x08\x00\x00", "in: the input is gzip-compressed, not UTF-8 JSON text"},
+		{"PK\x03\x04", "in: the input is a zip archive"},
+		{"{\n  \"model_a\": \"a\"\n}\n", "in:1: invalid JSON: an object spread over several lines"},
+		{"model_a,model_b,winner\na,b,model_a\n", "in:1: invalid JSON: this looks like a CSV header"},
+		{"\xef\xbb\xbf\xef\xbb\xbf" + line, "in:1: invalid JSON: a battle line must be a JSON object"},
+	} {
+		_, err := decodeAll(t, tc.in)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q\n got %v\nwant %s…", tc.in, err, tc.want)
+		}
+	}
+}
