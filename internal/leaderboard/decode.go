@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/bixarena/arena-snapshots/internal/textin"
 )
 
 // MaxLineBytes is the longest leaderboard line a Decoder accepts, newline
@@ -22,9 +24,15 @@ type InputError struct {
 	File string // "stdin" or the file's name
 	Line int    // 1-based
 	Msg  string
+	Hint string // what to do, when known
 }
 
-func (e *InputError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+func (e *InputError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
 
 // Decoder reads leaderboard records, one JSON object per line, each line
 // ended by "\n". Blank lines are ignored. A last line without its newline
@@ -33,6 +41,7 @@ func (e *InputError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.
 // are ignored (DESIGN §3). Decoder does not validate the record's content:
 // see Validate.
 type Decoder struct {
+	err  error // what stopped the decoder before its first line
 	r    *bufio.Reader
 	file string
 	line int
@@ -42,7 +51,11 @@ type Decoder struct {
 // NewDecoder returns a decoder reading r, whose name (a file name, or
 // "stdin") prefixes error messages.
 func NewDecoder(r io.Reader, name string) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, 64<<10), file: name, max: MaxLineBytes}
+	d := &Decoder{r: bufio.NewReaderSize(r, 64<<10), file: name, max: MaxLineBytes}
+	if err := textin.Start(d.r); err != nil {
+		d.err = &InputError{File: name, Msg: err.Error(), Hint: err.(*textin.Error).Hint}
+	}
+	return d
 }
 
 // Line returns the number of the line the last record came from.
@@ -59,6 +72,9 @@ func (d *Decoder) Errorf(format string, args ...any) *InputError {
 // Next returns the next record, io.EOF at a clean end of input, an
 // *InputError for a bad line, or the reader's own error.
 func (d *Decoder) Next() (*Record, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	for {
 		line, err := d.readLine()
 		if err != nil {
@@ -70,6 +86,9 @@ func (d *Decoder) Next() (*Record, error) {
 		var rec Record
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return nil, d.Errorf("%s", describeJSONError(err, line))
+		}
+		if rec.Leaderboard == "" && rec.Status == "" && rec.Entries == nil {
+			return nil, d.Errorf("not a leaderboard record: no leaderboard, status or entries (is this a battle stream? it goes to rank first)")
 		}
 		return &rec, nil
 	}
@@ -107,7 +126,12 @@ func (d *Decoder) readLine() ([]byte, error) {
 func describeJSONError(err error, line []byte) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	t := bytes.TrimSpace(line)
 	switch {
+	case bytes.HasPrefix(t, []byte("[")):
+		return "a JSON array: leaderboard records are one JSON object per line (jq -c '.[]' turns an array into lines)"
+	case bytes.Equal(t, []byte("{")):
+		return "invalid JSON: an object spread over several lines; leaderboard records are one JSON object per line (jq -c . joins them)"
 	case errors.As(err, &syn):
 		return fmt.Sprintf("invalid JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.As(err, &typ):

@@ -57,7 +57,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad json", good + "\n{\"leaderboard\":\n", "in:2: invalid JSON", 1},
 		{"trailing garbage", good + " x\n", "in:1: invalid JSON", 0},
 		{"wrong type", `{"leaderboard":"overall","battles":"many"}` + "\n", `in:1: field "battles"`, 0},
-		{"not an object", "[1,2]\n", "in:1: a leaderboard record is a JSON object", 0},
+		{"not an object", "1\n", "in:1: a leaderboard record is a JSON object", 0},
+		{"array", " [" + good + "]\n", "in:1: a JSON array: leaderboard records are one JSON object per line", 0},
+		{"utf-16", "\xff\xfe{\x00", "in: the input is UTF-16 text, not UTF-8 JSON text", 0},
+		{"gzip", "\x1f\x8b\x08\x00", "in: the input is gzip-compressed, not UTF-8 JSON text", 0},
+		{"not a record", `{"model_a":"a","model_b":"b","winner":"tie"}` + "\n", "in:1: not a leaderboard record", 0},
 		{"blank lines count", "\n\n" + good + "\n\n{\n", "in:5: invalid JSON", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,4 +125,17 @@ func FuzzDecode(f *testing.F) {
 			_ = Validate(rec) // must not panic
 		}
 	})
+}
+
+// Text as common producers write it reads as they meant it: a UTF-8 byte
+// order mark, CRLF line ends.
+func TestDecodeByteOrderMarkAndCRLF(t *testing.T) {
+	good := `{"leaderboard":"overall","status":"skipped","reason":"insufficient_battles","entries":[]}`
+	recs, err := decodeAll(t, "\xef\xbb\xbf"+good+"\r\n"+strings.Replace(good, "overall", "genomics", 1)+"\r\n", "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Leaderboard != "overall" || recs[1].Leaderboard != "genomics" {
+		t.Errorf("decoded %+v", recs)
+	}
 }

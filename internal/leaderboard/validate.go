@@ -3,19 +3,18 @@ package leaderboard
 import (
 	"fmt"
 	"math"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/bixarena/arena-snapshots/internal/names"
 )
 
 // Limits a record must respect to be published: the database stores
 // scores and bounds as numeric(10,6) (an absolute value below 10^4 once
-// rounded to 6 decimals), votes and ranks as integer, leaderboard slugs in
-// varchar(100) and model slugs in varchar(200).
+// rounded to 6 decimals), votes and ranks as integer; slugs follow
+// internal/names (leaderboard slugs in varchar(100), model slugs in
+// varchar(200), counted in characters).
 const (
-	MaxAbsNumber      = 9999.9999994 // rounds to at most 9999.999999
-	MaxInt32          = math.MaxInt32
-	MaxLeaderboardLen = 100
-	MaxModelLen       = 200
+	MaxAbsNumber = 9999.9999994 // rounds to at most 9999.999999
+	MaxInt32     = math.MaxInt32
 )
 
 // Validate checks a whole record before anything of it is written and
@@ -39,7 +38,7 @@ func Validate(r *Record) error {
 	if r.Leaderboard == "" {
 		return fmt.Errorf("missing leaderboard slug")
 	}
-	if err := checkSlug(r.Leaderboard, MaxLeaderboardLen); err != nil {
+	if err := names.Leaderboard(r.Leaderboard); err != nil {
 		return fmt.Errorf("leaderboard %q: %v", r.Leaderboard, err)
 	}
 	if err := validateVariant(r); err != nil {
@@ -83,7 +82,7 @@ func validateRanked(r *Record) error {
 		if e.Model == "" {
 			return fmt.Errorf("%s: missing model slug", where)
 		}
-		if err := checkSlug(e.Model, MaxModelLen); err != nil {
+		if err := names.Model(e.Model); err != nil {
 			return fmt.Errorf("%s: model %q: %v", where, e.Model, err)
 		}
 		where = fmt.Sprintf("entry %d (%s)", i+1, e.Model)
@@ -141,22 +140,6 @@ func validateRanked(r *Record) error {
 		}
 		if e.Rank != want && !(filtered && e.Rank > want) {
 			return fmt.Errorf("entry %d (%s): rank %d, want %d (1 + the number of entries whose ci_lower is above this ci_upper)", i+1, e.Model, e.Rank, want)
-		}
-	}
-	return nil
-}
-
-// checkSlug accepts printable UTF-8 without white space, up to max bytes.
-func checkSlug(s string, max int) error {
-	if len(s) > max {
-		return fmt.Errorf("longer than %d bytes", max)
-	}
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("not valid UTF-8")
-	}
-	for _, c := range s {
-		if unicode.IsSpace(c) || !unicode.IsPrint(c) {
-			return fmt.Errorf("contains white space or a control character")
 		}
 	}
 	return nil

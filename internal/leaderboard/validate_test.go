@@ -35,7 +35,7 @@ func TestValidate(t *testing.T) {
 		}, nil, ""},
 		{"skipped without reason", func() *Record { return &Record{Leaderboard: "x", Status: Skipped} }, nil, "without a reason"},
 		{"no slug", okScore, func(r *Record) { r.Leaderboard = "" }, "missing leaderboard"},
-		{"slug with space", okScore, func(r *Record) { r.Leaderboard = "a b" }, "white space"},
+		{"slug with space", okScore, func(r *Record) { r.Leaderboard = "a b" }, "lower-case letters"},
 		{"unknown status", okScore, func(r *Record) { r.Status = "done" }, `status "done" is not one of`},
 		{"missing status", okScore, func(r *Record) { r.Status = "" }, "missing status"},
 		{"no entries", okScore, func(r *Record) { r.Entries = nil }, "no entries"},

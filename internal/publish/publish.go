@@ -58,6 +58,9 @@ type Summary struct {
 type input struct {
 	rec   *leaderboard.Record
 	place string // FILE:LINE
+	// invalid says why a well-formed record cannot be published: it
+	// fails alone, and the others are published.
+	invalid error
 }
 
 type publisher struct {
@@ -96,7 +99,9 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout io.Writer, log 
 }
 
 // readAll reads and validates every record of every input before anything
-// is published: one bad line anywhere publishes nothing.
+// is published: a malformed or cut stream (a line that is not a record, a
+// leaderboard twice) publishes nothing; a well-formed record that cannot
+// be published (leaderboard.Validate) fails alone.
 func (p *publisher) readAll() ([]input, error) {
 	var out []input
 	seen := map[string]string{}
@@ -122,7 +127,7 @@ func (p *publisher) readAll() ([]input, error) {
 			if err != nil {
 				var ie *leaderboard.InputError
 				if errors.As(err, &ie) {
-					return nil, exitcode.New(exitcode.BadInput, err)
+					return nil, exitcode.WithHint(exitcode.BadInput, err, ie.Hint)
 				}
 				return nil, exitcode.New(exitcode.Failure, err)
 			}
@@ -131,16 +136,17 @@ func (p *publisher) readAll() ([]input, error) {
 				// leaderboard of its own, beside the plain one.
 				rec.Leaderboard = leaderboard.StyleSlug(rec.Leaderboard)
 			}
-			if err := leaderboard.Validate(rec); err != nil {
-				return nil, exitcode.New(exitcode.BadInput, dec.Errorf("%v", err))
-			}
 			place := fmt.Sprintf("%s:%d", label, dec.Line())
 			if prev, dup := seen[rec.Leaderboard]; dup {
 				return nil, exitcode.New(exitcode.BadInput,
 					dec.Errorf("leaderboard %q appears twice (first at %s)", rec.Leaderboard, prev))
 			}
 			seen[rec.Leaderboard] = place
-			out = append(out, input{rec: rec, place: place})
+			in := input{rec: rec, place: place}
+			if err := leaderboard.Validate(rec); err != nil {
+				in.invalid = exitcode.New(exitcode.BadInput, err)
+			}
+			out = append(out, in)
 		}
 	}
 	if len(out) == 0 {
@@ -260,6 +266,11 @@ func (p *publisher) run(ctx context.Context) error {
 	go func() {
 		defer close(work)
 		for _, j := range jobs {
+			if j.in.invalid != nil {
+				j.s, j.err = Summary{Leaderboard: j.in.rec.Leaderboard, Where: []string{}}, j.in.invalid
+				close(j.done)
+				continue
+			}
 			if p.o.DryRun {
 				j.s, j.err = p.check(ctx, st, j, where, start)
 			} else {
@@ -343,11 +354,11 @@ func (p *publisher) run(ctx context.Context) error {
 	return outcome(failures, indexFailures, published)
 }
 
-// outcome is the run's final error: nil when nothing failed; when every
-// failure (leaderboards and index) has the same status among Config and
-// Transient and no leaderboard was published completely, or only the index
-// failed, that status; else Partial. (With leaderboards held, see
-// heldOutcome.)
+// outcome is the run's final error: nil when nothing failed; Partial when
+// a leaderboard was published and another failed; when none was published
+// (or only the index failed with Config or Transient), the failures'
+// status, the gravest when they differ (see graver): Partial never says
+// that nothing was published. (With leaderboards held, see heldOutcome.)
 func outcome(failures, indexFailures []error, published int) error {
 	all := append(append([]error(nil), failures...), indexFailures...)
 	if len(all) == 0 {
@@ -355,14 +366,11 @@ func outcome(failures, indexFailures []error, published int) error {
 	}
 	code := exitcode.Code(all[0])
 	for _, err := range all[1:] {
-		if exitcode.Code(err) != code {
-			code = exitcode.Partial
+		if c := exitcode.Code(err); c != code {
+			code = graver(code, c)
 		}
 	}
-	if code != exitcode.Config && code != exitcode.Transient {
-		code = exitcode.Partial
-	}
-	if published > 0 && len(failures) > 0 {
+	if published > 0 && (len(failures) > 0 || code != exitcode.Config && code != exitcode.Transient) {
 		code = exitcode.Partial
 	}
 	var msg string
@@ -379,6 +387,18 @@ func outcome(failures, indexFailures []error, published int) error {
 		return exitcode.WithHint(code, err, "run again: publishing the same records again is safe")
 	}
 	return err
+}
+
+// graver returns the status of two different failures that a person must
+// act on first: a bug, then configuration, then bad input; transient only
+// when both are (a retry helps only when everything may pass).
+func graver(a, b int) int {
+	for _, c := range []int{exitcode.Failure, exitcode.Config, exitcode.BadInput, exitcode.Partial, exitcode.Transient} {
+		if a == c || b == c {
+			return c
+		}
+	}
+	return a
 }
 
 // fileWorkers is how many leaderboards have their files drawn and stored
