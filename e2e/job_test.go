@@ -770,54 +770,90 @@ func TestJobConfigurationError(t *testing.T) {
 }
 
 // TestJobStopped: SIGTERM to the job reaches the running stage; the job
-// ends at once with 143, publishes nothing and alerts.
+// ends at once with 143, publishes nothing and alerts. The signal comes
+// either while the export runs or the moment the job has logged its start,
+// when the stages are being started: a stage starting as the signal
+// arrives must be stopped too.
 func TestJobStopped(t *testing.T) {
 	needTools(t)
-	d := t.TempDir()
-	// A battles-export that hangs, as one waiting on a stuck database.
-	writeScript(t, filepath.Join(d, "battles-export"), "exec sleep 60\n")
-	hook := newWebhook(t, http.StatusOK)
-	dir := t.TempDir()
-	env := merge(baseEnv(t), map[string]string{
-		"PATH":              d + ":" + toolDir + ":/usr/bin:/bin",
-		"SNAPSHOT_DIR":      dir,
-		"ALERT_WEBHOOK_URL": hook.URL,
-		"CORRELATION_ID":    "e2e-stopped",
-	})
-	cmd := exec.Command("dash", "scripts/entrypoint.sh")
-	cmd.Dir = root
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	for _, when := range []string{"at-start", "mid-export"} {
+		t.Run(when, func(t *testing.T) {
+			d := t.TempDir()
+			// A battles-export that hangs, as one waiting on a stuck database.
+			writeScript(t, filepath.Join(d, "battles-export"), "exec sleep 60\n")
+			hook := newWebhook(t, http.StatusOK)
+			dir := t.TempDir()
+			env := merge(baseEnv(t), map[string]string{
+				"PATH":              d + ":" + toolDir + ":/usr/bin:/bin",
+				"SNAPSHOT_DIR":      dir,
+				"ALERT_WEBHOOK_URL": hook.URL,
+				"CORRELATION_ID":    "e2e-stopped",
+			})
+			cmd := exec.Command("dash", "scripts/entrypoint.sh")
+			cmd.Dir = root
+			for k, v := range env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var stdout strings.Builder
+			started := make(chan struct{})
+			copied := make(chan struct{})
+			go func() {
+				defer close(copied)
+				buf := make([]byte, 4096)
+				once := false
+				for {
+					n, err := out.Read(buf)
+					stdout.Write(buf[:n])
+					if !once && strings.Contains(stdout.String(), `"event":"start"`) {
+						once = true
+						close(started)
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+			select {
+			case <-started:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("the job logged no start")
+			}
+			if when == "mid-export" {
+				time.Sleep(time.Second)
+			}
+			start := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { <-copied; done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("the job did not stop on SIGTERM\n%s", stdout.String())
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("the job took %v to stop", took)
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 143 {
+				t.Errorf("exit %d, want 143\n%s", code, stdout.String())
+			}
+			if !strings.Contains(stdout.String(), "stopped by SIGTERM") {
+				t.Errorf("no error event naming the signal\n%s", stdout.String())
+			}
+			if f := listFiles(t, dir); len(f) != 0 {
+				t.Errorf("files in the folder: %v", f)
+			}
+			expectOneAlert(t, hook, "e2e-stopped", "SIGTERM")
+		})
 	}
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second)
-	start := time.Now()
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the job did not stop on SIGTERM\n%s", stdout.String())
-	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("the job took %v to stop", took)
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 143 {
-		t.Errorf("exit %d, want 143\n%s", code, stdout.String())
-	}
-	if !strings.Contains(stdout.String(), "stopped by SIGTERM") {
-		t.Errorf("no error event naming the signal\n%s", stdout.String())
-	}
-	if f := listFiles(t, dir); len(f) != 0 {
-		t.Errorf("files in the folder: %v", f)
-	}
-	expectOneAlert(t, hook, "e2e-stopped", "SIGTERM")
 }
 
 // TestJobHelp: --help prints the usage and the variables, and runs nothing

@@ -92,6 +92,23 @@ ATTEMPT=0
 TMP=
 INTERRUPTED=
 
+# On SIGINT or SIGTERM, pass SIGTERM on to every running stage (and to the
+# pause before a retry); the run then ends with 130 or 143. The handler is
+# set before anything runs, so that a signal never finds the job without
+# it. The stop file closes the race with a stage that is starting: a stage
+# writes its pid and then looks for the stop file, while on_signal makes
+# the stop file and then reads the pids, so one of the two sees the other.
+on_signal() {
+	INTERRUPTED=$1
+	[ -n "$TMP" ] || return 0
+	: >"$TMP/stop"
+	for pidfile in "$TMP"/*.pid; do
+		[ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null
+	done
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+
 # ---- logging -----------------------------------------------------------------
 
 # log LEVEL EVENT [--arg NAME VALUE | --argjson NAME JSON]...: one JSON line
@@ -209,17 +226,6 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/arena-job.XXXXXX") || fail_early 1 "cannot create a temporary folder"
 trap 'rm -rf "$TMP"' EXIT
 
-# On SIGINT or SIGTERM, pass SIGTERM on to every running stage (and to the
-# pause before a retry); the run then ends with 130 or 143.
-on_signal() {
-	INTERRUPTED=$1
-	for pidfile in "$TMP"/*.pid; do
-		[ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null
-	done
-}
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-
 # stage NAME COMMAND [ARGS...]: runs COMMAND as one stage of the pipe. Its
 # stdout goes down the pipe; its stderr both to ours and to $TMP/NAME.err;
 # its pid is kept in $TMP/NAME.pid (for on_signal) and its exit status in
@@ -234,6 +240,7 @@ stage() {
 		{
 			"$@" <&4 2>&1 >&3 3>&- 4>&- &
 			echo $! >"$TMP/$name.pid"
+			[ ! -e "$TMP/stop" ] || kill -TERM $! 2>/dev/null
 			wait $!
 			echo $? >"$TMP/$name.rc"
 		} 2>/dev/null | tee "$TMP/$name.err" >&2 3>&- 4>&-
@@ -261,6 +268,7 @@ run_once() {
 pause() {
 	sleep "$1" &
 	echo $! >"$TMP/pause.pid"
+	[ ! -e "$TMP/stop" ] || kill -TERM $! 2>/dev/null
 	wait $!
 	rm -f "$TMP/pause.pid"
 }
@@ -376,6 +384,7 @@ stopped() {
 while :; do
 	ATTEMPT=$((ATTEMPT + 1))
 	log_start "$@"
+	[ -z "$INTERRUPTED" ] || stopped
 	run_once "$@"
 	[ -z "$INTERRUPTED" ] || stopped
 	outcome
