@@ -2,6 +2,7 @@
 # entrypoint.sh: the daily arena leaderboard job (docs/job.md).
 #
 #   battles-export --aggregate | rank | snapshot-publish --db
+#   (with STYLE_CONTROL=true: battles-export --style | rank --style-control | ...)
 #
 # A POSIX sh script (with local: dash, bash, busybox ash); needs jq, which
 # writes its log lines.
@@ -34,6 +35,12 @@ default:
   NUM_BOOTSTRAP, MIN_EVALS, SIGNIFICANT, MIN_TOTAL_BATTLES, MIN_TOTAL_MODELS
                           ranking parameters, read by rank (rank --help);
                           production's defaults: 1000, 10, false, 30, 4
+  STYLE_CONTROL           true: also rank and publish each leaderboard's
+                          style-controlled variant (as SLUG-style, where
+                          api.leaderboard has that row); the export then
+                          reads every battle with its style features
+                          instead of aggregating (slower: docs/job.md)
+  STYLE_CI                sandwich (default) or bootstrap, read by rank
   SNAPSHOT_S3_URI         also publish to s3://bucket/prefix (AWS_* and
                           AWS_ENDPOINT_URL_S3 configure the S3 client)
   SNAPSHOT_S3_PATH_STYLE  true: address the bucket in the URL path (false)
@@ -72,6 +79,7 @@ esac
 # A set-but-empty variable means its default: unset it so that no tool sees it.
 for name in DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD \
 	LEADERBOARD_SLUG NUM_BOOTSTRAP MIN_EVALS SIGNIFICANT MIN_TOTAL_BATTLES MIN_TOTAL_MODELS \
+	STYLE_CONTROL STYLE_CI \
 	SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR \
 	RETRY_DELAY_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
 	eval "value=\${$name-}"
@@ -217,6 +225,16 @@ false | FALSE | False | 0 | no) ;;
 esac
 [ -n "${SNAPSHOT_S3_URI-}" ] || S3_PATH_STYLE_FLAG=
 
+# Style control needs each battle's features, which an aggregated export
+# cannot carry: the export then writes every battle with them (rank reads
+# STYLE_CONTROL itself). The values are those rank accepts.
+EXPORT_FLAG=--aggregate
+case ${STYLE_CONTROL:-false} in
+1 | t | T | true | TRUE | True) EXPORT_FLAG=--style ;;
+0 | f | F | false | FALSE | False) ;;
+*) fail_early 2 "STYLE_CONTROL must be true or false, got \"$STYLE_CONTROL\"" ;;
+esac
+
 for tool in battles-export rank snapshot-publish; do
 	command -v "$tool" >/dev/null 2>&1 || fail_early 4 "$tool not found on PATH ($PATH)"
 done
@@ -251,7 +269,7 @@ stage() {
 # so that a signal interrupts the wait for it at once.
 run_once() {
 	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary"
-	stage export battles-export --aggregate \
+	stage export battles-export $EXPORT_FLAG \
 		${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} |
 		stage rank rank \
 			${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} "$@" |
@@ -299,6 +317,7 @@ log_start() {
 		--arg significant "${SIGNIFICANT:-default}" \
 		--arg min_total_battles "${MIN_TOTAL_BATTLES:-default}" \
 		--arg min_total_models "${MIN_TOTAL_MODELS:-default}" \
+		--arg style_control "${STYLE_CONTROL:-default}" \
 		--arg database "$(database)" \
 		--argjson sinks "$(json_array db ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} ${SNAPSHOT_DIR:+"dir:$SNAPSHOT_DIR"})" \
 		--argjson retry_delay_seconds "$RETRY_DELAY_SECONDS" \

@@ -84,8 +84,8 @@ func writeStyle(w io.Writer, title string, r leaderboard.Record) {
 		if name == "length" {
 			name += " (" + r.Style.LengthUnit + ")"
 		}
-		if c.Constant {
-			parts = append(parts, name+" constant")
+		if c.Dropped != "" {
+			parts = append(parts, name+" "+c.Dropped)
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s %+.3f [%+.3f, %+.3f]", name, c.Beta, c.CILower, c.CIUpper))

@@ -235,6 +235,9 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		if r.Reason != "" {
 			m["reason"] = r.Reason
 		}
+		if r.Variant != "" {
+			m["variant"] = r.Variant
+		}
 		outcomes = append(outcomes, m)
 	}
 	log.Event("complete", "lines", lines, "battles", battles, "duration_ms", time.Since(start).Milliseconds(), "leaderboards", outcomes)
@@ -344,8 +347,8 @@ func newScreenFromFlags(c *cli.Context, log *clix.Logger) (*screen, error) {
 // warnIllPosed says on stderr which leaderboards had no maximum likelihood
 // and why.
 func warnIllPosed(log *clix.Logger, r leaderboard.Record) {
-	if r.Fit == nil || r.Fit.WellPosed {
-		return
+	if r.Fit == nil || r.Fit.WellPosed || r.Variant != "" {
+		return // said once per leaderboard, by its plain record
 	}
 	var why []string
 	if len(r.Fit.Undefeated) > 0 {

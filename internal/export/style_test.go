@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -9,28 +10,6 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 )
-
-// roundTables are api.message and api.battle_round as DESIGN §2 describes
-// them, for a test schema that does not have them yet.
-const roundTables = `
-CREATE TABLE IF NOT EXISTS api.message (
-    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    role       varchar(20) NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
-    content    varchar(50000) NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS api.battle_round (
-    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    battle_id         uuid NOT NULL REFERENCES api.battle (id) ON DELETE CASCADE,
-    round_number      integer NOT NULL DEFAULT 1,
-    prompt_message_id uuid NOT NULL REFERENCES api.message (id),
-    model1_message_id uuid REFERENCES api.message (id) ON DELETE SET NULL,
-    model2_message_id uuid REFERENCES api.message (id) ON DELETE SET NULL,
-    created_at        timestamptz NOT NULL DEFAULT now(),
-    updated_at        timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX IF NOT EXISTS battle_round_battle_id_idx ON api.battle_round (battle_id);
-`
 
 // round adds a round to battle id with the two answers (nil: missing).
 func (f *fixture) round(id string, n int, a, b *string) {
@@ -48,7 +27,7 @@ func (f *fixture) round(id string, n int, a, b *string) {
 func TestStyleFeatures(t *testing.T) {
 	pgtest.AdminURL(t)
 	f := newFixture(t, "m1", "m2", "m3")
-	f.exec(roundTables)
+	f.exec(roundTables(t))
 
 	// Two rounds; a missing answer in the second.
 	b1 := f.battle(spec{a: "m1", b: "m2", outcome: "model1", bio: yes})
@@ -103,6 +82,17 @@ func TestStyleFeatures(t *testing.T) {
 	if p := mustExport(t, f.url, Options{}); strings.Contains(p.raw, `"style"`) {
 		t.Errorf("style without --style:\n%s", p.raw)
 	}
+}
+
+// roundTables returns testdata/rounds.sql: api.message and
+// api.battle_round as DESIGN §2 describes them, for a test schema that
+// does not have them yet.
+func roundTables(t *testing.T) string {
+	b, err := os.ReadFile(pgtest.RepoFile(t, "testdata/rounds.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestStyleWithAggregate(t *testing.T) {

@@ -46,16 +46,23 @@ type Style struct {
 // log odds of winning per standard deviation of the feature's difference
 // d_k, with its interval; Mean and SD are the mean and (population)
 // standard deviation of d_k over the battles, removed before fitting.
-// A feature that did not vary is Constant and not estimated (all zero).
+// A feature that cannot be estimated is Dropped, with the reason
+// ("constant": it did not vary; "collinear": a linear combination of the
+// features before it), and its beta and interval are 0.
 type Coefficient struct {
-	Feature  string  `json:"feature"` // length, headers, lists, bold
-	Beta     float64 `json:"beta"`
-	CILower  float64 `json:"ci_lower"`
-	CIUpper  float64 `json:"ci_upper"`
-	Mean     float64 `json:"mean"`
-	SD       float64 `json:"sd"`
-	Constant bool    `json:"constant,omitempty"`
+	Feature string  `json:"feature"` // length, headers, lists, bold
+	Beta    float64 `json:"beta"`
+	CILower float64 `json:"ci_lower"`
+	CIUpper float64 `json:"ci_upper"`
+	Mean    float64 `json:"mean"`
+	SD      float64 `json:"sd"`
+	Dropped string  `json:"dropped,omitempty"`
 }
+
+// ReasonStyleFitFailed is why a style-controlled record is skipped when
+// its fit or its intervals could not be computed (a singular information
+// matrix).
+const ReasonStyleFitFailed = "style_fit_failed"
 
 // validateVariant checks the variant and, for a style-controlled record,
 // its coefficients.

@@ -156,7 +156,7 @@ func (a *Aggregator) Header(h *battle.Header) {
 	}
 	for _, lb := range h.Leaderboards {
 		a.names[lb.Slug] = lb.Name
-		if a.only == "" {
+		if a.only == "" && !styleBoard(lb.Slug, h.Leaderboards) {
 			a.board(lb.Slug)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
@@ -21,6 +22,15 @@ import (
 // into cells (each has its own features), so the aggregator keeps one row
 // per battle line: memory grows with the battles, about 56 bytes each,
 // plus 4 bytes per category a battle counts in.
+
+// styleBoard says whether slug, a leaderboard of a stream header, is where
+// another leaderboard's style-controlled variant is published
+// (leaderboard.StyleSlug of another leaderboard of the header): such a row
+// is the operator's opt-in, not a category, and gets no board of its own.
+func styleBoard(slug string, boards []battle.LeaderboardName) bool {
+	plain, ok := strings.CutSuffix(slug, "-"+leaderboard.VariantStyle)
+	return ok && slices.ContainsFunc(boards, func(l battle.LeaderboardName) bool { return l.Slug == plain })
+}
 
 // styleRow is one battle line as style control keeps it.
 type styleRow struct {
@@ -94,8 +104,7 @@ type styleData struct {
 	votes   []int64
 	battles int64
 	problem style.Problem
-	mean    [style.K]float64
-	sd      [style.K]float64
+	scale   style.Scale
 	digest  string
 }
 
@@ -189,7 +198,8 @@ func (a *Aggregator) styleCanonical(slug string) styleData {
 		h.Write(buf)
 	}
 	d.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	d.mean, d.sd, d.problem.Active = style.Standardise(rows)
+	d.scale = style.Standardise(rows)
+	d.problem.Active = d.scale.Active
 	d.problem.Models, d.problem.Rows = len(d.models), rows
 	return d
 }
@@ -258,14 +268,25 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
 			blo[k], bhi[k] = fit.Beta[k]-z*se.Beta[k], fit.Beta[k]+z*se.Beta[k]
 		}
 	}
+	finite := fit.Converged
 	for k := range style.K {
-		c := leaderboard.Coefficient{Feature: style.Names[k], Mean: round6(d.mean[k]), SD: round6(d.sd[k])}
+		c := leaderboard.Coefficient{Feature: style.Names[k], Mean: round6(d.scale.Mean[k]), SD: round6(d.scale.SD[k]), Dropped: d.scale.Dropped[k]}
 		if d.problem.Active[k] {
 			c.Beta, c.CILower, c.CIUpper = round6(fit.Beta[k]), round6(blo[k]), round6(bhi[k])
-		} else {
-			c.Constant = true
 		}
+		finite = finite && allFinite(c.Beta, c.CILower, c.CIUpper)
 		st.Coefficients = append(st.Coefficients, c)
+	}
+	for i, r := range fit.Ratings {
+		finite = finite && allFinite(r, lower[i], upper[i])
+	}
+	if !finite {
+		// Features that are linear combinations of each other are
+		// dropped before fitting, so this is a board whose information
+		// matrix is singular all the same: say so rather than publish
+		// numbers that are not.
+		rec.Fit, rec.Style = nil, nil
+		return skip(rec, leaderboard.ReasonStyleFitFailed)
 	}
 	var flags [][]string
 	if !fit.WellPosed {
@@ -290,4 +311,13 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
 		plain.uncertainty(&rec, o, nil) // the same battles; no plain rounds for these scores
 	}
 	return rec
+}
+
+func allFinite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }

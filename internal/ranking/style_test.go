@@ -168,3 +168,19 @@ func TestAddStyleErrors(t *testing.T) {
 func fmtSscan(slug string, m *int) (int, error) {
 	return fmt.Sscanf(slug, "model-%d", m)
 }
+
+// A header's leaderboard SLUG-style, where SLUG is another of its
+// leaderboards, is the opt-in row of SLUG's style-controlled variant: no
+// board of its own, with or without style control.
+func TestStyleBoardOfHeader(t *testing.T) {
+	h := &battle.Header{Leaderboards: []battle.LeaderboardName{
+		{Slug: "overall", Name: "Overall"}, {Slug: "overall-style", Name: "Overall, style control"},
+		{Slug: "genomics", Name: "Genomics"}, {Slug: "genomics-style", Name: "Genomics, style control"},
+		{Slug: "free-style", Name: "A category of its own"},
+	}}
+	agg := NewAggregator("")
+	agg.Header(h)
+	if got := strings.Join(agg.Leaderboards(), " "); got != "overall free-style genomics" {
+		t.Errorf("leaderboards %s", got)
+	}
+}

@@ -74,43 +74,108 @@ type Problem struct {
 // Standardise accepts; below it the feature is constant over the battles.
 const minSD = 1e-12
 
+// minResidual is the smallest share of a standardised feature's variance
+// that the features before it may leave unexplained; below it the feature
+// is (numerically) a linear combination of them.
+const minResidual = 1e-9
+
+// Reasons why Standardise drops a feature.
+const (
+	DroppedConstant  = "constant"  // it does not vary over the battles
+	DroppedCollinear = "collinear" // a linear combination of the features before it
+)
+
+// Scale is what Standardise did to the feature differences: the means and
+// standard deviations it removed, which features the fit estimates, and
+// why each other one is dropped.
+type Scale struct {
+	Mean, SD [K]float64
+	Active   [K]bool
+	Dropped  [K]string
+}
+
 // Standardise centres each feature difference of rows to mean 0 and scales
 // it to standard deviation 1 over the battles (rows weighted by W; the
 // population standard deviation, numpy's default, as FastChat computes
-// it). It returns the means and standard deviations it removed and which
-// features vary; a feature that does not has its D set to 0.
-func Standardise(rows []Row) (mean, sd [K]float64, active [K]bool) {
+// it). A feature that does not vary, or that is a linear combination of
+// the features before it (say lists and bold spans always equal), cannot
+// be estimated: it is dropped (its D set to 0), which leaves the fit
+// unique.
+func Standardise(rows []Row) Scale {
+	var sc Scale
 	var n float64
 	for i := range rows {
 		n += rows[i].W
 		for k := range K {
-			mean[k] += rows[i].W * rows[i].D[k]
+			sc.Mean[k] += rows[i].W * rows[i].D[k]
 		}
 	}
 	if n == 0 {
-		return mean, sd, active
+		for k := range K {
+			sc.Dropped[k] = DroppedConstant
+		}
+		return sc
 	}
 	for k := range K {
-		mean[k] /= n
+		sc.Mean[k] /= n
 	}
 	for i := range rows {
 		for k := range K {
-			x := rows[i].D[k] - mean[k]
-			sd[k] += rows[i].W * x * x
+			x := rows[i].D[k] - sc.Mean[k]
+			sc.SD[k] += rows[i].W * x * x
 		}
 	}
 	for k := range K {
-		sd[k] = math.Sqrt(sd[k] / n)
-		active[k] = sd[k] >= minSD && !math.IsNaN(sd[k])
+		sc.SD[k] = math.Sqrt(sc.SD[k] / n)
+		sc.Active[k] = sc.SD[k] >= minSD && !math.IsNaN(sc.SD[k])
+		if !sc.Active[k] {
+			sc.Dropped[k] = DroppedConstant
+		}
 	}
 	for i := range rows {
 		for k := range K {
-			if active[k] {
-				rows[i].D[k] = (rows[i].D[k] - mean[k]) / sd[k]
+			if sc.Active[k] {
+				rows[i].D[k] = (rows[i].D[k] - sc.Mean[k]) / sc.SD[k]
 			} else {
 				rows[i].D[k] = 0
 			}
 		}
 	}
-	return mean, sd, active
+	// The correlations of the standardised features, factored in order
+	// (Cholesky), skipping a feature whose residual variance given the
+	// kept ones is nil.
+	var c, l [K][K]float64
+	for i := range rows {
+		for k := range K {
+			for j := range K {
+				c[k][j] += rows[i].W * rows[i].D[k] * rows[i].D[j]
+			}
+		}
+	}
+	for k := range K {
+		if !sc.Active[k] {
+			continue
+		}
+		s := c[k][k]
+		for j := range k {
+			if !sc.Active[j] {
+				continue
+			}
+			v := c[k][j]
+			for i := range j {
+				v -= l[k][i] * l[j][i]
+			}
+			l[k][j] = v / l[j][j]
+			s -= l[k][j] * l[k][j]
+		}
+		if s < minResidual*c[k][k] {
+			sc.Active[k], sc.Dropped[k] = false, DroppedCollinear
+			for i := range rows {
+				rows[i].D[k] = 0
+			}
+			continue
+		}
+		l[k][k] = math.Sqrt(s)
+	}
+	return sc
 }

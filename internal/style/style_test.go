@@ -57,7 +57,8 @@ func simulate(seed uint64, models, battles int, beta [K]float64, ties bool) worl
 		rows[b] = Row{I: int32(i), J: int32(j), W: 1, D: Diff(draw(verb[i]), draw(verb[j]))}
 	}
 	std := slices.Clone(rows)
-	w.mean, w.sd, w.p.Active = Standardise(std)
+	sc := Standardise(std)
+	w.mean, w.sd, w.p.Active = sc.Mean, sc.SD, sc.Active
 	for b := range rows {
 		x := eta(&std[b], append(slices.Clone(w.ratings), beta[:]...), models)
 		switch {
@@ -103,9 +104,10 @@ func TestStandardise(t *testing.T) {
 		{W: 3, D: [K]float64{-1, 0.5, 0, 0.4}},
 		{W: 2, D: [K]float64{0, 0.5, 0, -0.3}},
 	}
-	mean, sd, active := Standardise(rows)
-	if want := [K]bool{true, false, false, true}; active != want {
-		t.Fatalf("active = %v, want %v (a constant feature is not estimated)", active, want)
+	sc := Standardise(rows)
+	mean, sd, active := sc.Mean, sc.SD, sc.Active
+	if want := [K]bool{true, false, false, true}; active != want || sc.Dropped[1] != DroppedConstant {
+		t.Fatalf("active = %v, dropped %q, want %v (a constant feature is not estimated)", active, sc.Dropped, want)
 	}
 	if math.Abs(mean[0]-(-2.0/6)) > 1e-15 || math.Abs(sd[0]-math.Sqrt((1*16.0/9+3*4.0/9+2*1.0/9)/6)) > 1e-15 {
 		t.Errorf("mean, sd of feature 0 = %g, %g", mean[0], sd[0])
@@ -124,6 +126,27 @@ func TestStandardise(t *testing.T) {
 		if math.Abs(m/n) > 1e-15 || math.Abs(v/n-wantV) > 1e-12 {
 			t.Errorf("feature %d: mean %g, variance %g after Standardise, want 0 and %g", k, m/n, v/n, wantV)
 		}
+	}
+}
+
+// A feature that is a linear combination of the ones before it is
+// dropped, whatever its scale, and the fit stays unique.
+func TestCollinear(t *testing.T) {
+	w := simulate(21, 6, 2000, [K]float64{0.3, 0.2}, false)
+	rows := slices.Clone(w.p.Rows)
+	for i := range rows {
+		rows[i].D[2] = 3*rows[i].D[0] - rows[i].D[1]     // lists: a combination of length and headers
+		rows[i].D[3] = rows[i].D[0] + 1e-13*float64(i%3) // bold: length, up to rounding
+	}
+	sc := Standardise(rows)
+	if sc.Active != [K]bool{true, true, false, false} || sc.Dropped[2] != DroppedCollinear || sc.Dropped[3] != DroppedCollinear {
+		t.Fatalf("active %v, dropped %q", sc.Active, sc.Dropped)
+	}
+	p := Problem{Models: w.p.Models, Rows: rows, Active: sc.Active}
+	f := Fit(p, Options{})
+	se := Sandwich(p, f)
+	if !f.Converged || f.MaxGradient > 1e-8 || f.Beta[2] != 0 || f.Beta[3] != 0 || math.IsNaN(se.Ratings[0]) || se.Beta[2] != 0 {
+		t.Errorf("fit %+v, errors %+v", f, se)
 	}
 }
 

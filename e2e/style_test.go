@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bixarena/arena-snapshots/internal/pgtest"
+)
+
+// demoAnswers gives every battle of the demo database one round with an
+// answer per model whose length, lists and bold spans depend on the model
+// (so that style matters) and on the battle (so that it varies).
+const demoAnswers = `
+INSERT INTO api.message (id, role, content)
+SELECT md5(b.id::text || s.side)::uuid,
+       CASE s.side WHEN 'p' THEN 'user' ELSE 'assistant' END,
+       CASE s.side WHEN 'p' THEN 'What does this gene do?'
+       ELSE repeat(E'- a point with **weight**\n', get_byte(decode(md5(m.slug), 'hex'), 0) % 5)
+            || repeat('word ', 20 + get_byte(decode(md5(m.slug), 'hex'), 1) % 200 + get_byte(decode(md5(b.id::text), 'hex'), 0))
+       END
+FROM api.battle b
+CROSS JOIN (VALUES ('p'), ('a'), ('b')) s(side)
+JOIN api.model m ON m.id = CASE s.side WHEN 'b' THEN b.model2_id ELSE b.model1_id END;
+INSERT INTO api.battle_round (battle_id, prompt_message_id, model1_message_id, model2_message_id)
+SELECT b.id, md5(b.id::text || 'p')::uuid, md5(b.id::text || 'a')::uuid, md5(b.id::text || 'b')::uuid
+FROM api.battle b;
+`
+
+// STYLE_CONTROL=true: the job exports every battle with its features and
+// publishes each style-controlled leaderboard that the operator opted in
+// to (overall-style) beside the plain ones; the others are skipped with
+// their reason.
+func TestJobStyleControl(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	rounds, err := os.ReadFile(filepath.Join(root, "testdata/rounds.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, dbURL, string(rounds)+demoAnswers+
+		`INSERT INTO api.leaderboard (slug, name) VALUES ('overall-style', 'Overall (style control)');`)
+	dir := t.TempDir()
+	r := runJob(t, "dash", map[string]string{
+		"DATABASE_URL":   dbURL,
+		"SNAPSHOT_DIR":   dir,
+		"NUM_BOOTSTRAP":  "20",
+		"STYLE_CONTROL":  "true",
+		"CORRELATION_ID": "e2e-style",
+	})
+	if r.code != 0 {
+		t.Fatalf("job failed\n%s", r)
+	}
+	got := outcomes(t, onlyEvent(t, r, "complete"))
+	if got["overall"]["status"] != "published" || got["overall-style"]["status"] != "published" {
+		t.Errorf("overall: %v, overall-style: %v", got["overall"], got["overall-style"])
+	}
+	if o := got["genomics-style"]; o["status"] != "skipped" || (o["reason"] != "no_style_leaderboard" && o["reason"] != "insufficient_battles") {
+		t.Errorf("genomics-style: %v", o)
+	}
+	if n := queryInt(t, dbURL, `SELECT count(*) FROM api.leaderboard_snapshot s JOIN api.leaderboard l ON l.id = s.leaderboard_id WHERE l.slug = 'overall-style'`); n != 1 {
+		t.Errorf("%d overall-style snapshots, want 1", n)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "overall-style", "latest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Variant   string `json:"variant"`
+		VariantOf string `json:"variant_of"`
+		Style     struct {
+			LengthUnit   string `json:"length_unit"`
+			Coefficients []struct {
+				Feature string  `json:"feature"`
+				Beta    float64 `json:"beta"`
+			} `json:"coefficients"`
+		} `json:"style"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Variant != "style" || doc.VariantOf != "overall" || doc.Style.LengthUnit != "characters" || len(doc.Style.Coefficients) != 4 {
+		t.Errorf("overall-style document: %v %+v", err, doc)
+	}
+	start := onlyEvent(t, r, "start")
+	if start["style_control"] != "true" {
+		t.Errorf("start event: %v", start)
+	}
+
+	// A bad value stops the job before it starts.
+	bad := runJob(t, "dash", map[string]string{"DATABASE_URL": dbURL, "STYLE_CONTROL": "maybe", "CORRELATION_ID": "e2e-style-bad"})
+	if bad.code != 2 {
+		t.Errorf("STYLE_CONTROL=maybe: exit %d\n%s", bad.code, bad)
+	}
+}
