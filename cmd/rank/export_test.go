@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/export"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
@@ -33,8 +34,10 @@ func rankBytes(t *testing.T, in []byte, args ...string) (string, string, int) {
 // one; and rank refuses the export cut short at any line.
 func TestRankOfExportRawEqualsAggregated(t *testing.T) {
 	url := pgtest.NewDB(t, "testdata/demo.sql")
-	raw := exportDemo(t, url, export.Options{})
-	agg := exportDemo(t, url, export.Options{Aggregate: true})
+	// The same export time: it travels into every record (as_of).
+	at := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC) }
+	raw := exportDemo(t, url, export.Options{Now: at})
+	agg := exportDemo(t, url, export.Options{Aggregate: true, Now: at})
 	for _, args := range [][]string{
 		{"--bootstrap", "100"},
 		{"--bootstrap", "100", "--leaderboard", "genomics", "--significant"},
@@ -47,7 +50,7 @@ func TestRankOfExportRawEqualsAggregated(t *testing.T) {
 		if a != b {
 			t.Errorf("%v: rank of the raw and of the aggregated export differ", args)
 		}
-		if !strings.Contains(a, `"status":"ranked"`) {
+		if !strings.Contains(a, `"status":"ranked"`) || !strings.Contains(a, `"as_of":"2026-01-02T03:04:05.678901Z"`) {
 			t.Errorf("%v: nothing ranked:\n%.500s", args, a)
 		}
 	}

@@ -166,11 +166,17 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	}
 	var lines, battles int64
 	var known []battle.LeaderboardName
+	var moments []battle.Moment
 	for _, name := range names {
 		n, b, h, err := read(c.Context, name, stdin, stderr, agg, sc, o.StyleControl)
 		if err != nil {
 			return err
 		}
+		m, err := battle.MomentOf(h)
+		if err != nil {
+			return exitcode.New(exitcode.BadInput, fmt.Errorf("%s:1: %v", inputLabel(name), err))
+		}
+		moments = append(moments, m)
 		lines, battles = lines+n, battles+b
 		if h != nil {
 			known = append(known, h.Leaderboards...)
@@ -210,6 +216,10 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	if err := c.Context.Err(); err != nil {
 		return exitcode.New(exitcode.Transient, errors.New("interrupted"))
 	}
+	at := battle.Join(moments)
+	for i := range records {
+		records[i].AsOf, records[i].ExportedAt = battle.Format(at.AsOf), battle.Format(at.ExportedAt)
+	}
 	for _, r := range records {
 		warnIllPosed(log, r)
 	}
@@ -247,7 +257,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 // read aggregates one input; name "-" is stdin.
 func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen, style bool) (lines, battles int64, h *battle.Header, err error) {
 	var r io.Reader = stdin
-	label := "stdin"
+	label := inputLabel(name)
 	size := int64(-1)
 	if name != "-" {
 		f, err := os.Open(name)
@@ -258,7 +268,7 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
 		}
-		r, label = f, name
+		r = f
 	}
 	if clix.IsTerminal(stderr) {
 		bar := progressbar.NewOptions64(size,
@@ -342,6 +352,14 @@ func newScreenFromFlags(c *cli.Context, log *clix.Logger) (*screen, error) {
 		return nil, clix.Usagef("%s must be between 1 and %d, got %d", clix.FlagName("max-battles", "MAX_BATTLES"), int64(1<<50), battles)
 	}
 	return newScreen(log, models, cats, battles), nil
+}
+
+// inputLabel names an input in messages: its file name, or stdin for "-".
+func inputLabel(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	return name
 }
 
 // warnIllPosed says on stderr which leaderboards had no maximum likelihood

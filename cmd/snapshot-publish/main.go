@@ -35,11 +35,8 @@ from the FILEs in order, or stdin ('-' or no FILE), and publishes each
 ranked leaderboard to every place given:
 
   --db       the database: one transaction per leaderboard inserts the
-             snapshot (identifier snapshot_YYYY-MM-DD_HH-MM-SS, UTC) and its
-             entries and makes it public (or private with --visibility).
-             Publishing the record the newest snapshot already holds inserts
-             nothing and reports that snapshot ("existing": true); a second
-             snapshot in the same second gets the suffix _2, _3, ...
+             snapshot and its entries and makes it public (or private with
+             --visibility).
   --s3 URI   s3://bucket/prefix: PREFIX/SLUG/IDENTIFIER.json and .svg (written
              once, never replaced), then PREFIX/SLUG/latest.json and
              latest.svg, then PREFIX/index.json (every leaderboard's latest
@@ -47,8 +44,15 @@ ranked leaderboard to every place given:
   --dir PATH the same files in a folder, each written to a temporary file
              and renamed into place.
 
-The identifier is the database's when --db is given, else the run's start
-time. Skipped records are reported, not published.
+One run, one snapshot: a snapshot is named snapshot_YYYY-MM-DD_HH-MM-SS (UTC)
+and dated after the record's as_of, the moment its battles were read (the
+export's time, or its --until bound for a backfill); a record without as_of
+uses the publish time. Publishing the same run again (the same file twice,
+a retry) inserts nothing and reports its snapshot ("existing": true); the
+same run with other numbers fails that leaderboard; another run in the same
+second gets the suffix _2, _3, ... An older run (a backfill) never replaces
+a newer latest.json or index.json line. Skipped records are reported, not
+published.
 
 All the input is read and checked before anything is written: a line that
 is not a valid leaderboard record (bad JSON, unknown status, ranks that break

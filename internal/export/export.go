@@ -128,7 +128,7 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	}
 	enc := battle.NewEncoder(w)
 	h := battle.Header{
-		ExportedAt:   now().UTC().Format(time.RFC3339),
+		ExportedAt:   battle.Format(now()),
 		Aggregated:   o.Aggregate,
 		Filter:       battle.Filter{Leaderboard: o.Leaderboard},
 		Leaderboards: boards,

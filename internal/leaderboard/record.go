@@ -27,9 +27,16 @@ type Record struct {
 	Models      int        `json:"models"`  // distinct models in those battles
 	Params      Params     `json:"params"`
 	Provenance  Provenance `json:"provenance"`
-	Fit         *Fit       `json:"fit,omitempty"`
-	Style       *Style     `json:"style,omitempty"` // with VariantStyle
-	Entries     []Entry    `json:"entries"`
+	// AsOf is when the battles were read (RFC 3339, UTC): the export's
+	// until bound for a backfill, else its export time; snapshot-publish
+	// names and dates the snapshot after it, so that one run makes one
+	// snapshot. Empty for a hand-made battles file: the publish time is
+	// used. ExportedAt is the export time itself.
+	AsOf       string  `json:"as_of,omitempty"`
+	ExportedAt string  `json:"exported_at,omitempty"`
+	Fit        *Fit    `json:"fit,omitempty"`
+	Style      *Style  `json:"style,omitempty"` // with VariantStyle
+	Entries    []Entry `json:"entries"`
 	// HeadToHead is what the listed models did against each other (see
 	// Meeting); rank always writes it for a ranked leaderboard, so that
 	// the published documents can show it.

@@ -3,6 +3,7 @@ package leaderboard
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/names"
 )
@@ -20,7 +21,8 @@ const (
 // Validate checks a whole record before anything of it is written and
 // returns the first problem found, in words, or nil:
 //
-//   - a non-empty leaderboard slug and a known status; a skipped record
+//   - a non-empty leaderboard slug, as_of and exported_at empty or RFC 3339
+//     times, and a known status; a skipped record
 //     needs a reason and is not checked further;
 //   - battles and models not negative, at least one entry, no more entries
 //     than models;
@@ -43,6 +45,11 @@ func Validate(r *Record) error {
 	}
 	if err := validateVariant(r); err != nil {
 		return fmt.Errorf("leaderboard %q: %v", r.Leaderboard, err)
+	}
+	for _, f := range [...]struct{ name, value string }{{"as_of", r.AsOf}, {"exported_at", r.ExportedAt}} {
+		if _, err := parseTime(f.value); err != nil {
+			return fmt.Errorf("leaderboard %q: %s %q is not an RFC 3339 time", r.Leaderboard, f.name, f.value)
+		}
 	}
 	switch r.Status {
 	case Ranked:
@@ -172,4 +179,19 @@ func validateUncertainty(r *Record) error {
 		}
 	}
 	return validateHeadToHead(r)
+}
+
+// AsOfTime returns the record's as_of (see Record), and false when it has
+// none. Call it on a validated record.
+func (r *Record) AsOfTime() (time.Time, bool) {
+	t, err := parseTime(r.AsOf)
+	return t, err == nil && !t.IsZero()
+}
+
+// parseTime reads an RFC 3339 time; "" is the zero time.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }

@@ -432,7 +432,8 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, star
 		return s, snapshot.Meta{}, nil
 	}
 	s.Entries = len(rec.Entries)
-	meta := snapshot.Meta{Identifier: snapshot.Identifier(start), PublishedAt: start}
+	at := runTime(rec, start)
+	meta := snapshot.Meta{Identifier: snapshot.Identifier(at), PublishedAt: at}
 	if st != nil {
 		res, err := st.PublishSnapshot(ctx, rec)
 		if optOut(rec, err) {
@@ -521,7 +522,7 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 		return s, nil
 	}
 	s.Entries = len(rec.Entries)
-	s.Identifier = snapshot.Identifier(start)
+	s.Identifier = snapshot.Identifier(runTime(rec, start))
 	if st != nil {
 		res, err := st.Check(ctx, rec)
 		if optOut(rec, err) {
@@ -563,4 +564,13 @@ func optOut(rec *leaderboard.Record, err error) bool {
 
 func (p *publisher) skipStyle(rec *leaderboard.Record) {
 	p.log.Warnf("%s: style-controlled leaderboard skipped: api.leaderboard has no row %q (add one to publish it)", rec.Leaderboard, rec.Leaderboard)
+}
+
+// runTime is the time a record's snapshot is named and dated after: its
+// as_of (one run, one snapshot), else the publish's start.
+func runTime(rec *leaderboard.Record, start time.Time) time.Time {
+	if t, ok := rec.AsOfTime(); ok {
+		return t
+	}
+	return start
 }

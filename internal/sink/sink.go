@@ -3,8 +3,8 @@
 //
 //	PREFIX/SLUG/IDENTIFIER.json   immutable document, written first, never replaced
 //	PREFIX/SLUG/IDENTIFIER.svg    immutable chart
-//	PREFIX/SLUG/latest.json       replaced only after the immutable ones are stored
-//	PREFIX/SLUG/latest.svg
+//	PREFIX/SLUG/latest.json       replaced only after the immutable ones are stored,
+//	PREFIX/SLUG/latest.svg        and never by an older snapshot (a backfill)
 //	PREFIX/index.json             every leaderboard's latest snapshot, written last
 //	PREFIX/held/SLUG/IDENTIFIER.json  a leaderboard the guard held back, with the reasons
 //
@@ -88,7 +88,8 @@ func (s *Sink) String() string { return s.objs.String() }
 // the same snapshot is published again; a different one is an error with
 // status BadInput and nothing further is written), IDENTIFIER.svg (an
 // existing chart is kept as it is: the document is the record, the chart
-// only its picture), then latest.json and latest.svg.
+// only its picture), then latest.json and latest.svg, unless latest holds
+// a newer snapshot already (see replaceLatest).
 //
 // slug must be a leaderboard slug (names.Leaderboard) and identifier a
 // plain file name that is not "latest" nor hidden: whatever the callers
@@ -125,10 +126,47 @@ func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []
 	if s.BeforeLatest != nil {
 		s.BeforeLatest()
 	}
-	if err := s.objs.Put(ctx, slug+"/latest.json", doc, Meta{ContentType: TypeJSON, CacheControl: CacheLatest}); err != nil {
+	return s.replaceLatest(ctx, slug, identifier, doc, svg)
+}
+
+// errKeep tells Update to leave a stored file as it is.
+var errKeep = errors.New("keep the stored file")
+
+// replaceLatest makes doc and svg the leaderboard's latest unless
+// latest.json holds a newer snapshot (snapshot.Stamp order: a backfill
+// never moves latest back in time). latest.svg follows latest.json: it is
+// replaced only while latest.json names this snapshot, checked inside the
+// chart's own atomic update, so that two publishers at once leave the
+// chart of the snapshot that won.
+func (s *Sink) replaceLatest(ctx context.Context, slug, identifier string, doc, svg []byte) error {
+	ours, ok := snapshot.StampOf(doc)
+	if !ok {
+		return exitcode.New(exitcode.Failure, fmt.Errorf("%s: %s/%s.json is not a snapshot document", s.objs, slug, identifier))
+	}
+	latest := Meta{ContentType: TypeJSON, CacheControl: CacheLatest}
+	err := s.objs.Update(ctx, slug+"/latest.json", latest, func(old []byte) ([]byte, error) {
+		if cur, ok := snapshot.StampOf(old); ok && ours.Before(cur) {
+			return nil, errKeep
+		}
+		return doc, nil
+	})
+	if errors.Is(err, errKeep) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("%s: write %s/latest.json: %w", s.objs, slug, err)
 	}
-	if err := s.objs.Put(ctx, slug+"/latest.svg", svg, Meta{ContentType: TypeSVG, CacheControl: CacheLatest}); err != nil {
+	err = s.objs.Update(ctx, slug+"/latest.svg", Meta{ContentType: TypeSVG, CacheControl: CacheLatest}, func([]byte) ([]byte, error) {
+		cur, _, err := s.objs.Get(ctx, slug+"/latest.json")
+		if err != nil {
+			return nil, err
+		}
+		if st, ok := snapshot.StampOf(cur); !ok || st.Identifier != identifier {
+			return nil, errKeep
+		}
+		return svg, nil
+	})
+	if err != nil && !errors.Is(err, errKeep) {
 		return fmt.Errorf("%s: write %s/latest.svg: %w", s.objs, slug, err)
 	}
 	return nil

@@ -21,12 +21,17 @@ import (
 
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
+// doc is a snapshot document as far as the sinks read one: its stamp.
+func doc(id string, at time.Time, v int) []byte {
+	return []byte(fmt.Sprintf(`{"snapshot_identifier":%q,"published_at":%q,"v":%d}`+"\n", id, at.Format(time.RFC3339), v))
+}
+
 // exercise runs the layout contract against objs; read returns a stored
 // file's bytes straight from the backing store ("" when absent).
 func exercise(t *testing.T, objs Objects, read func(key string) string) {
 	ctx := context.Background()
 	s := New(objs)
-	doc1, svg1 := []byte(`{"v":1}`+"\n"), []byte("<svg>1</svg>")
+	doc1, svg1 := doc("snapshot_1", t0, 1), []byte("<svg>1</svg>")
 	if err := s.Publish(ctx, "overall", "snapshot_1", doc1, svg1); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +52,7 @@ func exercise(t *testing.T, objs Objects, read func(key string) string) {
 	}
 	// A different document under the same identifier is refused, and
 	// latest stays.
-	err := s.Publish(ctx, "overall", "snapshot_1", []byte(`{"v":2}`), svg1)
+	err := s.Publish(ctx, "overall", "snapshot_1", doc("snapshot_1", t0, 2), svg1)
 	if err == nil || !strings.Contains(err.Error(), "exists with different content") || exitcode.Code(err) != exitcode.BadInput {
 		t.Errorf("overwriting an immutable document: %v", err)
 	}
@@ -57,12 +62,23 @@ func exercise(t *testing.T, objs Objects, read func(key string) string) {
 	if got := read("overall/latest.json"); got != string(doc1) {
 		t.Errorf("latest moved to a refused document: %q", got)
 	}
-	doc2 := []byte(`{"v":2}` + "\n")
-	if err := s.Publish(ctx, "overall", "snapshot_2", doc2, svg1); err != nil {
+	doc2, svg2 := doc("snapshot_2", t0.Add(time.Hour), 2), []byte("<svg>2</svg>")
+	if err := s.Publish(ctx, "overall", "snapshot_2", doc2, svg2); err != nil {
 		t.Fatal(err)
 	}
 	if got := read("overall/latest.json"); got != string(doc2) {
 		t.Errorf("latest is %q after a new snapshot", got)
+	}
+	// An older snapshot (a backfill) is stored, and latest stays.
+	doc0 := doc("snapshot_0", t0.Add(-24*time.Hour), 0)
+	if err := s.Publish(ctx, "overall", "snapshot_0", doc0, []byte("<svg>0</svg>")); err != nil {
+		t.Fatal(err)
+	}
+	if read("overall/snapshot_0.json") != string(doc0) || read("overall/snapshot_0.svg") != "<svg>0</svg>" {
+		t.Errorf("the older snapshot's files were not stored")
+	}
+	if read("overall/latest.json") != string(doc2) || read("overall/latest.svg") != string(svg2) {
+		t.Errorf("an older snapshot moved latest back: %q %q", read("overall/latest.json"), read("overall/latest.svg"))
 	}
 
 	// The index keeps leaderboards a run did not publish.
@@ -192,18 +208,19 @@ func TestS3StoppedBeforeLatest(t *testing.T) {
 	ctx := context.Background()
 	s := New(NewS3(srv.Client(), srv.Bucket, "p"))
 	read := s3Reader(t, srv, "p")
-	if err := s.Publish(ctx, "overall", "snapshot_1", []byte("old"), []byte("<svg/>")); err != nil {
+	old, new := doc("snapshot_1", t0, 1), doc("snapshot_2", t0.Add(time.Hour), 2)
+	if err := s.Publish(ctx, "overall", "snapshot_1", old, []byte("<svg/>")); err != nil {
 		t.Fatal(err)
 	}
 	s.BeforeLatest = srv.Stop
-	err := s.Publish(ctx, "overall", "snapshot_2", []byte("new"), []byte("<svg/>"))
+	err := s.Publish(ctx, "overall", "snapshot_2", new, []byte("<svg/>"))
 	if exitcode.Code(err) != exitcode.Transient {
 		t.Fatalf("publishing to a stopped server: %v (status %d), want transient", err, exitcode.Code(err))
 	}
-	if got := read("overall/latest.json"); got != "old" {
+	if got := read("overall/latest.json"); got != string(old) {
 		t.Errorf("latest is %q, want the old one", got)
 	}
-	if got := read("overall/snapshot_2.json"); got != "new" {
+	if got := read("overall/snapshot_2.json"); got != string(new) {
 		t.Errorf("the immutable document is %q", got)
 	}
 }

@@ -66,6 +66,8 @@ type Document struct {
 	Identifier  string                 `json:"snapshot_identifier"`
 	SnapshotID  string                 `json:"snapshot_id,omitempty"`
 	PublishedAt string                 `json:"published_at"`
+	AsOf        string                 `json:"as_of,omitempty"`       // the record's: when its battles were read
+	ExportedAt  string                 `json:"exported_at,omitempty"` // the record's: the export time
 	Battles     int64                  `json:"battles"`
 	Models      int                    `json:"models"`
 	Params      leaderboard.Params     `json:"params"`
@@ -122,6 +124,8 @@ func Build(rec *leaderboard.Record, m Meta) *Document {
 		Identifier:  m.Identifier,
 		SnapshotID:  m.SnapshotID,
 		PublishedAt: m.PublishedAt.UTC().Format(time.RFC3339),
+		AsOf:        rec.AsOf,
+		ExportedAt:  rec.ExportedAt,
 		Battles:     rec.Battles,
 		Models:      rec.Models,
 		Params:      rec.Params,
@@ -192,7 +196,8 @@ func IndexEntryOf(d *Document) IndexEntry {
 
 // MergeIndex returns the index old (the stored bytes; nil when there is
 // none) with the given lines replacing those of the same leaderboards,
-// sorted by leaderboard slug. Stored bytes that are not an index are an
+// unless the stored line is of a newer snapshot (a backfill never moves
+// the index back in time), sorted by leaderboard slug. Stored bytes that are not an index are an
 // error: a run must not throw away what it cannot read.
 func MergeIndex(old []byte, lines []IndexEntry, now time.Time) ([]byte, error) {
 	var idx Index
@@ -206,6 +211,9 @@ func MergeIndex(old []byte, lines []IndexEntry, now time.Time) ([]byte, error) {
 		by[l.Leaderboard] = l
 	}
 	for _, l := range lines {
+		if old, ok := by[l.Leaderboard]; ok && l.Stamp().Before(old.Stamp()) {
+			continue
+		}
 		by[l.Leaderboard] = l
 	}
 	idx.Leaderboards = idx.Leaderboards[:0]

@@ -117,6 +117,43 @@ func TestMergeIndex(t *testing.T) {
 	if _, err := MergeIndex([]byte("<html>"), []IndexEntry{a}, fixedTime); err == nil {
 		t.Errorf("an unreadable stored index was accepted")
 	}
+
+	// A line of an older snapshot (a backfill) leaves the newer one.
+	old := a
+	old.Identifier, old.PublishedAt = "snapshot_2024-12-01_00-00-00", "2024-12-01T00:00:00Z"
+	third, err := MergeIndex(second, []IndexEntry{old}, fixedTime.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx = Index{}
+	if err := json.Unmarshal(third, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if idx.Leaderboards[1].Identifier != "snapshot_2025-01-02_00-00-00" {
+		t.Errorf("an older snapshot replaced the index line: %+v", idx.Leaderboards[1])
+	}
+}
+
+func TestStampBefore(t *testing.T) {
+	st := func(at, id string) Stamp { return Stamp{PublishedAt: at, Identifier: id} }
+	for _, tc := range []struct {
+		a, b Stamp
+		want bool
+	}{
+		{st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00"), st("2025-01-02T00:00:00Z", "snapshot_2025-01-02_00-00-00"), true},
+		{st("2025-01-02T00:00:00Z", "snapshot_2025-01-02_00-00-00"), st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00"), false},
+		{st("2025-01-01T01:00:00+01:00", "x"), st("2025-01-01T00:00:00Z", "y"), false}, // the same instant
+		{st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00"), st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00_2"), true},
+		{st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00_9"), st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00_10"), true},
+		{st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00_10"), st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00_9"), false},
+		{st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00"), st("2025-01-01T00:00:00Z", "snapshot_2025-01-01_00-00-00"), false},
+		{st("garbage", "x"), st("2025-01-01T00:00:00Z", "y"), true},
+		{st("2025-01-01T00:00:00Z", "y"), st("garbage", "x"), false},
+	} {
+		if got := tc.a.Before(tc.b); got != tc.want {
+			t.Errorf("%+v before %+v: %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
 }
 
 func TestChart(t *testing.T) {

@@ -35,10 +35,15 @@ func (s *Store) guardRecord(ctx context.Context, tx pgx.Tx, lb string, rec *lead
 	return len(res.Held) > 0, nil
 }
 
-// recordTime is the moment a record stands for: when its battles were
-// read (as_of), else the publish time.
+// recordTime is the moment a record stands for, to the microsecond
+// PostgreSQL keeps: when its battles were read (as_of), else the publish
+// time. Its snapshot is dated and named after it.
 func (s *Store) recordTime(rec *leaderboard.Record) time.Time {
-	return s.opts.Now().UTC()
+	t, ok := rec.AsOfTime()
+	if !ok {
+		t = s.opts.Now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
 }
 
 // Querier for Previous: a transaction or a connection.

@@ -110,27 +110,43 @@ func (e *UnknownError) Error() string {
 
 func (e *UnknownError) Unwrap() error { return ErrUnknown }
 
+// RunError says that a leaderboard's run (its as_of) is published already
+// with other numbers: one run makes one snapshot, and a snapshot is never
+// rewritten.
+type RunError struct {
+	Leaderboard, Identifier, AsOf string
+}
+
+func (e *RunError) Error() string {
+	return fmt.Sprintf("the run of %s (as_of %s) is published already as %s with other numbers", e.Leaderboard, e.AsOf, e.Identifier)
+}
+
 // PublishSnapshot publishes a validated ranked record in one transaction:
 //
 //  1. take a transaction-scoped advisory lock on the leaderboard, so that
 //     concurrent publishers of the same leaderboard take turns;
 //  2. resolve the leaderboard and model slugs (an unknown one fails with an
 //     *UnknownError naming it, and nothing is written);
-//  3. compare the record with the leaderboard's newest snapshot (same
-//     description, hence battles and entry count, and the same entries:
-//     models, ranks, scores, bounds, votes): when equal, return that one with
-//     Existing set, after giving it the requested visibility;
+//  3. find the snapshot this record may already be (DESIGN §5, one run,
+//     one snapshot): for a record with as_of, the leaderboard's snapshot of
+//     the same run, i.e. created_at equal to as_of and the identifier of
+//     as_of (with or without a suffix); it must hold the same numbers, or
+//     the record fails with a *RunError. For a record without as_of (a
+//     hand-made battles file), the leaderboard's newest snapshot when it
+//     holds the same numbers. When found, return it with Existing set,
+//     after giving it the requested visibility;
 //  4. with a Guard, read the leaderboard's current public snapshot as of
 //     the record (Previous) and ask the guard: a record it holds is not
 //     written, and the Result lists the rules it broke in Held;
-//  5. insert the snapshot as private with the identifier of the publish
-//     time (on a clash with an existing identifier of the leaderboard, the
-//     suffixes _2, _3, ... are tried), insert its entries in one statement,
-//     then set its visibility and updated_at, and commit.
+//  5. else insert the snapshot as private, dated as_of (else the publish
+//     time) and named after it (on a clash with another run's identifier,
+//     the suffixes _2, _3, ... are tried), insert its entries in one
+//     statement, then set its visibility and updated_at (the publish
+//     time), and commit.
 //
 // Errors carry an exit status: Config or Transient as pgconf.Classify
-// says, Failure for anything unexpected; an *UnknownError carries
-// BadInput.
+// says, Failure for anything unexpected; an *UnknownError or a *RunError
+// carries BadInput.
 func (s *Store) PublishSnapshot(ctx context.Context, rec *leaderboard.Record) (*Result, error) {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
@@ -151,9 +167,10 @@ func (s *Store) PublishSnapshot(ctx context.Context, rec *leaderboard.Record) (*
 	return res, nil
 }
 
-// Check resolves a record's slugs and says whether its newest snapshot
-// already holds it and, when not and with a Guard, what the guard says
-// (Previous, Held), writing nothing (for --dry-run). The returned result
+// Check resolves a record's slugs and says whether the record is
+// published already (step 3 of PublishSnapshot) and, when not and with a
+// Guard, what the guard says (Previous, Held), writing nothing (for
+// --dry-run). The returned result
 // has no identifier unless Existing is set.
 func (s *Store) Check(ctx context.Context, rec *leaderboard.Record) (*Result, error) {
 	tx, err := s.db.Begin(ctx)
@@ -165,7 +182,7 @@ func (s *Store) Check(ctx context.Context, rec *leaderboard.Record) (*Result, er
 	if err != nil {
 		return nil, classify(err)
 	}
-	prev, err := sameAsNewest(ctx, tx, lb, rec)
+	prev, err := published(ctx, tx, lb, rec)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -181,7 +198,8 @@ func (s *Store) Check(ctx context.Context, rec *leaderboard.Record) (*Result, er
 
 func classify(err error) error {
 	var ue *UnknownError
-	if errors.As(err, &ue) {
+	var re *RunError
+	if errors.As(err, &ue) || errors.As(err, &re) {
 		return exitcode.New(exitcode.BadInput, err)
 	}
 	return pgconf.Classify(err)
@@ -195,7 +213,7 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, rec *leaderboard.Record)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := sameAsNewest(ctx, tx, lb, rec)
+	prev, err := published(ctx, tx, lb, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +231,7 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, rec *leaderboard.Record)
 		return res, err
 	}
 
-	now := s.opts.Now().UTC().Truncate(time.Microsecond)
+	now := s.recordTime(rec)
 	base := snapshot.Identifier(now)
 	for n := 1; res.SnapshotID == ""; n++ {
 		if n > 100 {
@@ -325,31 +343,60 @@ type existing struct {
 	createdAt                  time.Time
 }
 
-// sameAsNewest returns the leaderboard's newest snapshot when it holds the
-// same record, else nil.
-func sameAsNewest(ctx context.Context, tx pgx.Tx, lb string, rec *leaderboard.Record) (*existing, error) {
+// published returns the snapshot that already holds rec (step 3 of
+// PublishSnapshot), else nil.
+func published(ctx context.Context, tx pgx.Tx, lb string, rec *leaderboard.Record) (*existing, error) {
+	asOf, run := rec.AsOfTime()
 	var prev existing
 	var desc *string
-	err := tx.QueryRow(ctx, `
-		SELECT id::text, snapshot_identifier, description, visibility, created_at
-		FROM api.leaderboard_snapshot WHERE leaderboard_id = $1
-		ORDER BY created_at DESC, snapshot_identifier DESC LIMIT 1`, lb).
-		Scan(&prev.id, &prev.identifier, &desc, &prev.visibility, &prev.createdAt)
+	var err error
+	if run {
+		at := asOf.UTC().Truncate(time.Microsecond)
+		err = tx.QueryRow(ctx, `
+			SELECT id::text, snapshot_identifier, description, visibility, created_at
+			FROM api.leaderboard_snapshot
+			WHERE leaderboard_id = $1 AND created_at = $2 AND left(snapshot_identifier, length($3)) = $3
+			ORDER BY snapshot_identifier LIMIT 1`, lb, at, snapshot.Identifier(at)).
+			Scan(&prev.id, &prev.identifier, &desc, &prev.visibility, &prev.createdAt)
+	} else {
+		err = tx.QueryRow(ctx, `
+			SELECT id::text, snapshot_identifier, description, visibility, created_at
+			FROM api.leaderboard_snapshot WHERE leaderboard_id = $1
+			ORDER BY created_at DESC, snapshot_identifier DESC LIMIT 1`, lb).
+			Scan(&prev.id, &prev.identifier, &desc, &prev.visibility, &prev.createdAt)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read newest snapshot: %w", err)
+		return nil, fmt.Errorf("read published snapshot: %w", err)
 	}
-	if desc == nil || *desc != snapshot.Description(rec) {
+	same := desc != nil && *desc == snapshot.Description(rec)
+	if same {
+		if same, err = sameEntries(ctx, tx, prev.id, rec); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case same:
+		return &prev, nil
+	case run:
+		return nil, &RunError{Leaderboard: rec.Leaderboard, Identifier: prev.identifier, AsOf: rec.AsOf}
+	default:
 		return nil, nil
 	}
+}
+
+// sameEntries reports whether the snapshot id holds exactly rec's entries:
+// the same models with the same ranks, scores, bounds (as numeric(10,6)
+// stores them) and votes.
+func sameEntries(ctx context.Context, tx pgx.Tx, id string, rec *leaderboard.Record) (bool, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT m.slug, e.rank, e.bt_score::text, coalesce(e.bootstrap_q025::text, ''), coalesce(e.bootstrap_q975::text, ''), e.vote_count
+		SELECT m.slug, e.rank, e.bt_score::text, e.bootstrap_q025::text, e.bootstrap_q975::text, e.vote_count
 		FROM api.leaderboard_entry e JOIN api.model m ON m.id = e.model_id
-		WHERE e.snapshot_id = $1`, prev.id)
+		WHERE e.snapshot_id = $1`, id)
 	if err != nil {
-		return nil, fmt.Errorf("read newest snapshot's entries: %w", err)
+		return false, fmt.Errorf("read published snapshot's entries: %w", err)
 	}
 	type row struct {
 		rank          int
@@ -366,7 +413,7 @@ func sameAsNewest(ctx context.Context, tx pgx.Tx, lb string, rec *leaderboard.Re
 		var r row
 		if err := rows.Scan(&slug, &r.rank, &r.score, &r.lo, &r.hi, &r.votes); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("read newest snapshot's entries: %w", err)
+			return false, fmt.Errorf("read published snapshot's entries: %w", err)
 		}
 		count++
 		if w, ok := want[slug]; !ok || w != r {
@@ -374,10 +421,7 @@ func sameAsNewest(ctx context.Context, tx pgx.Tx, lb string, rec *leaderboard.Re
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read newest snapshot's entries: %w", err)
+		return false, fmt.Errorf("read published snapshot's entries: %w", err)
 	}
-	if !same || count != len(rec.Entries) {
-		return nil, nil
-	}
-	return &prev, nil
+	return same && count == len(rec.Entries), nil
 }

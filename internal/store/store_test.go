@@ -315,3 +315,71 @@ func TestRestrictedRole(t *testing.T) {
 		t.Errorf("without UPDATE: %v (status %d), want a configuration error", err, exitcode.Code(err))
 	}
 }
+
+// TestOneRunOneSnapshot: a record with as_of is dated and named after it;
+// publishing the same run again finds its snapshot, a new run makes a new
+// one even with identical numbers, and a run is never published twice with
+// different numbers.
+func TestOneRunOneSnapshot(t *testing.T) {
+	dbURL := newDB(t)
+	conn := pgtest.Connect(t, dbURL)
+	ctx := context.Background()
+	day1 := time.Date(2025, 5, 30, 10, 0, 7, 123456000, time.UTC)
+	run := func(at time.Time) *leaderboard.Record {
+		rec := *leaderboardtest.Ranked(t, "valid.ndjson")[0]
+		rec.AsOf, rec.ExportedAt = at.Format(time.RFC3339Nano), at.Add(time.Hour).Format(time.RFC3339Nano)
+		return &rec
+	}
+	s := New(conn, Options{Now: fixedClock(t0)})
+	first, err := s.PublishSnapshot(ctx, run(day1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Existing || first.Identifier != "snapshot_2025-05-30_10-00-07" || !first.PublishedAt.Equal(day1) {
+		t.Errorf("first run: %+v", first)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM api.leaderboard_entry WHERE created_at = $1`, day1); n != len(run(day1).Entries) {
+		t.Errorf("%d entries dated as_of", n)
+	}
+	// The same run again, later (a retry, the same file published twice).
+	again, err := New(conn, Options{Now: fixedClock(t0.Add(time.Hour))}).PublishSnapshot(ctx, run(day1))
+	if err != nil || !again.Existing || again.SnapshotID != first.SnapshotID {
+		t.Errorf("the same run again: %+v %v", again, err)
+	}
+	// The next run with identical numbers: a new snapshot.
+	day2 := day1.Add(24 * time.Hour)
+	second, err := s.PublishSnapshot(ctx, run(day2))
+	if err != nil || second.Existing || second.Identifier != "snapshot_2025-05-31_10-00-07" {
+		t.Errorf("the next run: %+v %v", second, err)
+	}
+	// Another run in the same second as day2: the next suffix.
+	third, err := s.PublishSnapshot(ctx, run(day2.Add(time.Microsecond)))
+	if err != nil || third.Existing || third.Identifier != "snapshot_2025-05-31_10-00-07_2" {
+		t.Errorf("a run in the same second: %+v %v", third, err)
+	}
+	// And that one again: found, not a third suffix.
+	if r, err := s.PublishSnapshot(ctx, run(day2.Add(time.Microsecond))); err != nil || !r.Existing || r.SnapshotID != third.SnapshotID {
+		t.Errorf("the same-second run again: %+v %v", r, err)
+	}
+	// The first run with other numbers: refused, nothing written.
+	changed := run(day1)
+	changed.Entries[0].Votes++
+	_, err = s.PublishSnapshot(ctx, changed)
+	var re *RunError
+	if !errors.As(err, &re) || exitcode.Code(err) != exitcode.BadInput || re.Identifier != first.Identifier {
+		t.Errorf("the same run with other numbers: %v", err)
+	}
+	if _, err := s.Check(ctx, changed); !errors.As(err, &re) {
+		t.Errorf("check of the same run with other numbers: %v", err)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM api.leaderboard_snapshot`); n != 3 {
+		t.Errorf("%d snapshots after three runs", n)
+	}
+	// Check sees a published run and a new one.
+	if c, err := s.Check(ctx, run(day1)); err != nil || !c.Existing || c.SnapshotID != first.SnapshotID {
+		t.Errorf("check of a published run: %+v %v", c, err)
+	}
+	if c, err := s.Check(ctx, run(day2.Add(time.Hour))); err != nil || c.Existing {
+		t.Errorf("check of a new run: %+v %v", c, err)
+	}
+}
