@@ -456,7 +456,7 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, star
 			Name: res.Name, Models: res.Models}
 	} else if p.filesCompared {
 		s.Identifier = meta.Identifier
-		if held, err := p.guardFiles(ctx, &s, j, start); err != nil || held {
+		if held, err := p.guardFiles(ctx, &s, j, runTime(j.in.rec, start)); err != nil || held {
 			return s, meta, err
 		}
 	}
@@ -543,7 +543,7 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 			return s, nil
 		}
 	} else if p.filesCompared {
-		held, err := p.guardFiles(ctx, &s, j, start)
+		held, err := p.guardFiles(ctx, &s, j, runTime(j.in.rec, start))
 		if err != nil || held {
 			s.Where = append(s.Where, where...)
 			return s, err
