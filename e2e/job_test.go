@@ -460,10 +460,10 @@ func TestJobExportKilled(t *testing.T) {
 		if n := countSnapshots(t, dbURL); n != 0 {
 			t.Errorf("%d snapshots in the database", n)
 		}
-		if f := listFiles(t, dir); len(f) != 0 {
+		if f := publishedFiles(listFiles(t, dir)); len(f) != 0 {
 			t.Errorf("files in the folder: %v", f)
 		}
-		if o := s3.objects(t); len(o) != 0 {
+		if o := publishedFiles(s3.objects(t)); len(o) != 0 {
 			t.Errorf("objects in the bucket: %v", o)
 		}
 	}
@@ -543,7 +543,7 @@ func TestJobDatabaseUnreachable(t *testing.T) {
 			if c["ok"] != false || c["exit_status"] != 5.0 || c["attempts"] != 2.0 {
 				t.Errorf("complete: %v", c)
 			}
-			if f := listFiles(t, dir); len(f) != 0 {
+			if f := publishedFiles(listFiles(t, dir)); len(f) != 0 {
 				t.Errorf("files in the folder: %v", f)
 			}
 			expectOneAlert(t, hook, "e2e-unreachable-"+sh, "battles-export", "exit 5")
@@ -848,7 +848,7 @@ func TestJobStopped(t *testing.T) {
 			if !strings.Contains(stdout.String(), "stopped by SIGTERM") {
 				t.Errorf("no error event naming the signal\n%s", stdout.String())
 			}
-			if f := listFiles(t, dir); len(f) != 0 {
+			if f := publishedFiles(listFiles(t, dir)); len(f) != 0 {
 				t.Errorf("files in the folder: %v", f)
 			}
 			expectOneAlert(t, hook, "e2e-stopped", "SIGTERM")

@@ -45,13 +45,20 @@ default:
                           AWS_ENDPOINT_URL_S3 configure the S3 client)
   SNAPSHOT_S3_PATH_STYLE  true: address the bucket in the URL path (false)
   SNAPSHOT_DIR            also publish to this folder
+  PUBLISH_GUARD           on (default): hold back a leaderboard that breaks the
+                          guard's rules against its current public snapshot;
+                          off for a deliberate change (snapshot-publish --help)
+  PUBLISH_GUARD_BATTLES_TOLERANCE, PUBLISH_GUARD_GONE_VOTES,
+  PUBLISH_GUARD_SCORE_K, PUBLISH_GUARD_ENTRIES_DROP
+                          the guard's thresholds, read by snapshot-publish
   RETRY_DELAY_SECONDS     pause before the one retry of a transient failure (10)
   CORRELATION_ID          id carried by every log line (default: a new UUID)
   ALERT_WEBHOOK_URL       on a failed run only, POST {"text": "..."} here
 
 Logs: the job's events (start, error, retry, alert, complete) are JSON lines
 on stdout; the stages' logs are JSON lines on stderr; all carry the same
-correlation_id.
+correlation_id. With SNAPSHOT_S3_URI or SNAPSHOT_DIR, every run's complete
+event is also kept in their run history (runs/index.json, runs/index.html).
 
 Exit status (the failing stage's, when a stage failed):
   0         every leaderboard published, or skipped with its reason
@@ -60,7 +67,8 @@ Exit status (the failing stage's, when a stage failed):
   3         bad input: a stream malformed or cut short
   4         configuration: a missing tool, authentication, schema, privilege
   5         transient (database or S3 unreachable), still there after the retry
-  6         partial: some leaderboards failed, the others were published
+  6         partial: some leaderboards failed or were held back by the guard,
+            the others were published (3 when every one was held)
   130, 143  stopped by SIGINT or SIGTERM
 
 More: docs/job.md.
@@ -81,6 +89,8 @@ for name in DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER P
 	LEADERBOARD_SLUG NUM_BOOTSTRAP MIN_EVALS SIGNIFICANT MIN_TOTAL_BATTLES MIN_TOTAL_MODELS \
 	STYLE_CONTROL STYLE_CI \
 	SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR \
+	PUBLISH_GUARD PUBLISH_GUARD_BATTLES_TOLERANCE PUBLISH_GUARD_GONE_VOTES \
+	PUBLISH_GUARD_SCORE_K PUBLISH_GUARD_ENTRIES_DROP \
 	RETRY_DELAY_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
 	eval "value=\${$name-}"
 	if [ -z "$value" ]; then unset "$name"; fi
@@ -96,6 +106,8 @@ LOG_FORMAT=json
 export CORRELATION_ID LOG_FORMAT
 
 STARTED=$(jq -n now 2>/dev/null || echo 0)
+STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+START_EVENT='{}'
 ATTEMPT=0
 TMP=
 INTERRUPTED=
@@ -183,20 +195,44 @@ summary() {
 # count STATUS SUMMARY: how many leaderboards of SUMMARY have STATUS.
 count() { jq -n --arg s "$1" --argjson l "$2" '[$l[] | select(.status == $s)] | length'; }
 
-# finish STATUS [TEXT]: alert when STATUS is a failure, log complete, exit.
+# record_run EVENT: keep the complete event in the run history of the S3
+# and folder places (snapshot-publish --record-run), when there are any
+# and snapshot-publish is there. A run that cannot be recorded is a
+# warning, not a failure.
+record_run() {
+	[ -n "${SNAPSHOT_S3_URI-}${SNAPSHOT_DIR-}" ] || return 0
+	command -v snapshot-publish >/dev/null 2>&1 || return 0
+	local err rc
+	err=$(printf '%s\n' "$1" | snapshot-publish --record-run - \
+		${SNAPSHOT_S3_URI:+--s3 "$SNAPSHOT_S3_URI"} $S3_PATH_STYLE_FLAG \
+		${SNAPSHOT_DIR:+--dir "$SNAPSHOT_DIR"} 2>&1 >/dev/null)
+	rc=$?
+	[ "$rc" -eq 0 ] && return 0
+	log WARN run_record_failed --argjson exit_status "$rc" \
+		--arg error "$(printf '%s\n' "$err" | jq -rR 'fromjson? | objects | select(.level == "ERROR") | .msg' | tail -n 1)"
+}
+
+# finish STATUS [TEXT]: alert when STATUS is a failure, record the run,
+# log complete (the last line), exit.
 finish() {
-	local status=$1 level=INFO ok=true leaderboards
+	local status=$1 level=INFO ok=true leaderboards complete
 	if [ "$status" -ne 0 ]; then
 		level=ERROR ok=false
 		alert "arena leaderboard job failed (exit $status: $(status_kind "$status")): ${2-}; correlation_id $CORRELATION_ID, attempts $ATTEMPT"
 	fi
 	leaderboards=$(summary)
-	log "$level" complete --argjson ok "$ok" --argjson exit_status "$status" --argjson attempts "$ATTEMPT" \
+	complete=$(log "$level" complete --argjson ok "$ok" --argjson exit_status "$status" --argjson attempts "$ATTEMPT" \
+		--arg started_at "$STARTED_AT" \
 		--argjson duration_seconds "$(jq -n --argjson t0 "$STARTED" '(now - $t0) * 1000 | round / 1000')" \
 		--argjson published "$(count published "$leaderboards")" \
+		--argjson held "$(count held "$leaderboards")" \
 		--argjson skipped "$(count skipped "$leaderboards")" \
 		--argjson failed "$(count failed "$leaderboards")" \
-		--argjson leaderboards "$leaderboards"
+		${2:+--arg error "$2"} \
+		--argjson settings "$(printf '%s' "$START_EVENT" | jq -c 'del(.time, .level, .msg, .tool, .correlation_id, .event, .attempt)')" \
+		--argjson leaderboards "$leaderboards")
+	record_run "$complete"
+	printf '%s\n' "$complete"
 	exit "$status"
 }
 
@@ -310,7 +346,7 @@ database() {
 log_start() {
 	local hook=false
 	[ -n "${ALERT_WEBHOOK_URL-}" ] && hook=true
-	log INFO start --argjson attempt "$ATTEMPT" \
+	START_EVENT=$(log INFO start --argjson attempt "$ATTEMPT" \
 		--arg leaderboard "${LEADERBOARD_SLUG:-all}" \
 		--arg num_bootstrap "${NUM_BOOTSTRAP:-default}" \
 		--arg min_evals "${MIN_EVALS:-default}" \
@@ -318,11 +354,13 @@ log_start() {
 		--arg min_total_battles "${MIN_TOTAL_BATTLES:-default}" \
 		--arg min_total_models "${MIN_TOTAL_MODELS:-default}" \
 		--arg style_control "${STYLE_CONTROL:-default}" \
+		--arg guard "${PUBLISH_GUARD:-on}" \
 		--arg database "$(database)" \
 		--argjson sinks "$(json_array db ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} ${SNAPSHOT_DIR:+"dir:$SNAPSHOT_DIR"})" \
 		--argjson retry_delay_seconds "$RETRY_DELAY_SECONDS" \
 		--argjson alert_webhook "$hook" \
-		--argjson rank_args "$(json_array "$@")"
+		--argjson rank_args "$(json_array "$@")")
+	printf '%s\n' "$START_EVENT"
 }
 
 # ---- the outcome ---------------------------------------------------------------

@@ -87,8 +87,9 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 	}
 	out := RunRecord{Run: run.CorrelationID, Record: run.Record, Where: []string{}}
 	var errs []error
+	now := o.Now() // one time for every place, so that they hold the same bytes
 	for _, objs := range places {
-		if _, err := runlog.Write(ctx, objs, record, o.Now()); err != nil {
+		if _, err := runlog.Write(ctx, objs, record, now); err != nil {
 			errs = append(errs, err)
 			log.Error(err)
 			continue
