@@ -352,3 +352,61 @@ func TestJobRunHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestBackfillGuard: a backfill compares with its own past. Days 1 and 3
+// are published first; day 2, published after day 3, has fewer battles
+// than day 3 but more than day 1, and passes: the guard compared it with
+// day 1. The same day 2 compared with day 3 would be held: the dry run
+// with a later as_of says so.
+func TestBackfillGuard(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	pipe := func(until string, publishArgs string) jobResult {
+		t.Helper()
+		return runShell(t, "bash", map[string]string{"DATABASE_URL": dbURL}, "-c",
+			"set -o pipefail; battles-export --aggregate --until "+until+" | rank --bootstrap 20 --leaderboard overall | snapshot-publish --db --diff "+publishArgs)
+	}
+	summary := func(r jobResult) map[string]any {
+		t.Helper()
+		var s map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimSpace(r.stdout)), &s); err != nil {
+			t.Fatalf("summary %q: %v\n%s", r.stdout, err, r)
+		}
+		return s
+	}
+	// The demo's battles are spread evenly over 2025-01-01 to 2025-10-28.
+	for _, day := range []string{"2025-06-01T00:00:00Z", "2025-10-01T00:00:00Z"} {
+		if r := pipe(day, ""); r.code != 0 {
+			t.Fatalf("%s: %s", day, r)
+		}
+	}
+	r := pipe("2025-08-01T00:00:00Z", "")
+	if r.code != 0 {
+		t.Fatalf("the backfill: %s", r)
+	}
+	s := summary(r)
+	diff, _ := s["diff"].(map[string]any)
+	prev, _ := diff["previous"].(map[string]any)
+	if s["status"] != "published" || prev["identifier"] != "snapshot_2025-06-01_00-00-00" {
+		t.Errorf("the backfill: %v", s)
+	}
+	if n := queryInt(t, dbURL, `SELECT count(*) FROM api.leaderboard_snapshot`); n != 3 {
+		t.Errorf("%d snapshots, want 3", n)
+	}
+	// The API's current snapshot is still day 3.
+	var current string
+	if err := pgtest.Connect(t, dbURL).QueryRow(context.Background(), `SELECT snapshot_identifier FROM api.leaderboard_snapshot
+		WHERE visibility = 'public' ORDER BY created_at DESC LIMIT 1`).Scan(&current); err != nil || current != "snapshot_2025-10-01_00-00-00" {
+		t.Errorf("current snapshot %q, %v", current, err)
+	}
+	// Against day 3, day 2's numbers break fewer_battles.
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Skip("jq is not installed")
+	}
+	r = runShell(t, "bash", map[string]string{"DATABASE_URL": dbURL}, "-c",
+		`set -o pipefail; battles-export --aggregate --until 2025-08-01T00:00:00Z | rank --bootstrap 20 --leaderboard overall |
+		jq -c '.as_of = "2025-10-02T00:00:00Z"' | snapshot-publish --db --dry-run`)
+	if r.code != 3 || !strings.Contains(r.stdout, `"status":"would_hold"`) || !strings.Contains(r.stdout, `"rule":"fewer_battles"`) {
+		t.Errorf("day 2's numbers after day 3: %s", r)
+	}
+}
