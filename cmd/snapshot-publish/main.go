@@ -138,20 +138,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			if err != nil {
 				return err
 			}
-			if c.IsSet("record-run") {
-				return publish.RecordRun(c.Context, publish.Options{
-					Files:       c.Args().Slice(),
-					DB:          c.Bool("db"),
-					DatabaseURL: c.String("database-url"),
-					S3URL:       c.String("s3"),
-					S3Endpoint:  c.String("s3-endpoint"),
-					S3PathStyle: c.Bool("s3-path-style"),
-					Dir:         c.String("dir"),
-					DryRun:      c.Bool("dry-run"),
-					Diff:        c.Bool("diff"),
-				}, c.String("record-run"), stdin, stdout, log)
-			}
-			return publish.Run(c.Context, publish.Options{
+			o := publish.Options{
 				Files:       c.Args().Slice(),
 				DB:          c.Bool("db"),
 				DatabaseURL: c.String("database-url"),
@@ -165,7 +152,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				Guard:       g,
 				Diff:        c.Bool("diff"),
 				DiffTable:   c.Bool("diff") && clix.IsTerminal(stdout),
-			}, stdin, stdout, log)
+			}
+			if c.IsSet("record-run") {
+				return publish.RecordRun(c.Context, o, c.String("record-run"), stdin, stdout, log)
+			}
+			return publish.Run(c.Context, o, stdin, stdout, log)
 		},
 	}
 	return clix.Run(ctx, app, args, stdin, stdout, stderr, log)

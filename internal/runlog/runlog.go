@@ -24,6 +24,7 @@ import (
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/sink"
+	"github.com/bixarena/arena-snapshots/internal/snapshot"
 )
 
 // Keys of the history, relative to the sink's root.
@@ -250,7 +251,7 @@ func Write(ctx context.Context, objs sink.Objects, record []byte, now time.Time)
 		if err != nil {
 			return nil, exitcode.New(exitcode.BadInput, err)
 		}
-		return marshal(idx)
+		return snapshot.Marshal(idx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: update %s: %w", objs, IndexKey, err)
@@ -274,15 +275,4 @@ func Write(ctx context.Context, objs sink.Objects, record []byte, now time.Time)
 		return nil, fmt.Errorf("%s: update %s: %w", objs, PageKey, err)
 	}
 	return run, nil
-}
-
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
