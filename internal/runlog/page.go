@@ -63,37 +63,47 @@ var pageTemplate = template.Must(template.New("runs").Funcs(template.FuncMap{
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1rem; color: #1d1d1f; background: #fff; }
 h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
 p.note { color: #555; margin: 0 0 1rem; font-size: .9rem; }
-.wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e2e2e2; vertical-align: top; }
-th { background: #f5f5f7; position: sticky; top: 0; }
+th { background: #f5f5f7; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.outcome { white-space: nowrap; }
+td.when { white-space: nowrap; max-width: 11rem; }
+td.when code { display: block; white-space: normal; }
 .ok { color: #17672f; font-weight: 600; }
 .bad { color: #a1161b; font-weight: 600; }
 ul { margin: 0; padding-left: 1rem; }
-code { font-size: .85rem; word-break: break-all; }
-@media (max-width: 40rem) { .wide { display: none; } }
+code { font-size: .8rem; word-break: break-all; }
+/* On a phone, each run is a card of labelled lines. */
+@media (max-width: 40rem) {
+  thead { display: none; }
+  table, tbody, tr, td { display: block; width: auto; }
+  tr { border: 1px solid #e2e2e2; border-radius: .4rem; margin: 0 0 .75rem; padding: .25rem 0; }
+  td { border: none; padding: .15rem .6rem; }
+  td.n { text-align: left; }
+  td[data-label]::before { content: attr(data-label) ": "; color: #555; }
+  td.empty { display: none; }
+}
 </style>
 </head>
 <body>
 <h1>Leaderboard job runs</h1>
 <p class="note">The last {{len .Runs}} runs, newest first{{with .UpdatedAt}}; updated {{date .}} UTC{{end}}. Each run's record is its complete log event. <a href="index.json">runs/index.json</a> · <a href="../index.json">the leaderboards' index.json</a></p>
-{{if .Runs}}<div class="wrap"><table>
-<thead><tr><th>started (UTC)</th><th class="wide">duration</th><th>outcome</th><th>published</th><th>held</th><th class="wide">skipped</th><th>failed</th><th>problems</th><th class="wide">run</th></tr></thead>
+{{if .Runs}}<table>
+<thead><tr><th>started (UTC), run</th><th>duration</th><th>outcome</th><th>published</th><th>held</th><th>skipped</th><th>failed</th><th>problems</th></tr></thead>
 <tbody>
 {{range .Runs}}<tr>
-<td>{{date .StartedAt}}</td>
-<td class="n wide">{{seconds .DurationSeconds}}</td>
-<td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="bad">{{outcome .ExitStatus}}</span> ({{.ExitStatus}}){{end}}</td>
-<td class="n">{{.Published}}</td>
-<td class="n">{{.Held}}</td>
-<td class="n wide">{{.Skipped}}</td>
-<td class="n">{{.Failed}}</td>
-<td>{{if .Problems}}<ul>{{range .Problems}}<li>{{.Leaderboard}}: {{.Status}}{{if .Rules}} by {{join .Rules ", "}}{{end}}{{with .Error}}: {{.}}{{end}}</li>{{end}}</ul>{{else}}{{with .Error}}{{.}}{{end}}{{end}}</td>
-<td class="wide"><a href="{{rel .Record}}"><code>{{.CorrelationID}}</code></a></td>
+<td class="when">{{date .StartedAt}}<a href="{{rel .Record}}"><code>{{.CorrelationID}}</code></a></td>
+<td class="n" data-label="duration">{{seconds .DurationSeconds}}</td>
+<td class="outcome" data-label="outcome">{{if .OK}}<span class="ok">ok</span>{{else}}<span class="bad">{{outcome .ExitStatus}}</span> ({{.ExitStatus}}){{end}}</td>
+<td class="n" data-label="published">{{.Published}}</td>
+<td class="n" data-label="held">{{.Held}}</td>
+<td class="n" data-label="skipped">{{.Skipped}}</td>
+<td class="n" data-label="failed">{{.Failed}}</td>
+<td{{if not (or .Problems .Error)}} class="empty"{{end}}>{{if .Problems}}<ul>{{range .Problems}}<li>{{.Leaderboard}}: {{.Status}}{{if .Rules}} by {{join .Rules ", "}}{{end}}{{with .Error}}: {{.}}{{end}}</li>{{end}}</ul>{{else}}{{with .Error}}{{.}}{{end}}{{end}}</td>
 </tr>
 {{end}}</tbody>
-</table></div>{{else}}<p>No run recorded yet.</p>{{end}}
+</table>{{else}}<p>No run recorded yet.</p>{{end}}
 </body>
 </html>
 `))
