@@ -54,23 +54,23 @@ type StyleRecord struct {
 func (s *scanner) parseStyle(raw []byte, st *Style) error {
 	s.b, s.i = raw, 0
 	var seen [2]bool
-	err := s.object("style", func(key []byte) error {
+	err := s.object(func() string { return "style" }, func(key []byte) error {
 		var side *[4]float64
+		var name string
 		switch string(key) {
 		case "a":
-			side, seen[0] = &st.A, true
+			side, seen[0], name = &st.A, true, "style.a"
 		case "b":
-			side, seen[1] = &st.B, true
+			side, seen[1], name = &st.B, true, "style.b"
 		default:
 			return s.skip(0)
 		}
 		var got [4]bool
-		where := "style." + string(key)
-		err := s.object(where, func(key []byte) error {
-			for k, name := range StyleFeatures {
-				if string(key) == name {
+		err := s.object(func() string { return name }, func(key []byte) error {
+			for k, f := range StyleFeatures {
+				if string(key) == f {
 					got[k] = true
-					return s.feature(where+"."+name, &side[k])
+					return s.feature(func() string { return name + "." + f }, &side[k])
 				}
 			}
 			return s.skip(0)
@@ -80,7 +80,7 @@ func (s *scanner) parseStyle(raw []byte, st *Style) error {
 		}
 		for k, ok := range got {
 			if !ok {
-				return fmt.Errorf("%s lacks %q", where, StyleFeatures[k])
+				return fmt.Errorf("%s lacks %q", name, StyleFeatures[k])
 			}
 		}
 		return nil
@@ -107,7 +107,7 @@ func (s *scanner) parseConvMetadata(raw []byte, st *Style) error {
 		{"sum_assistant_b_tokens", "header_count_b", "list_count_b", "bold_count_b"},
 	}
 	var got [2][4]bool
-	err := s.object("conv_metadata", func(key []byte) error {
+	err := s.object(func() string { return "conv_metadata" }, func(key []byte) error {
 		for side := range 2 {
 			for k, name := range fields[side] {
 				if string(key) != name {
@@ -115,14 +115,14 @@ func (s *scanner) parseConvMetadata(raw []byte, st *Style) error {
 				}
 				got[side][k] = true
 				dst := &[2]*[4]float64{&st.A, &st.B}[side][k]
-				where := "conv_metadata." + name
+				where := func() string { return "conv_metadata." + name }
 				if k == 0 {
 					return s.feature(where, dst)
 				}
 				*dst = 0
 				return s.object(where, func(key []byte) error {
 					var v float64
-					if err := s.feature(where+"."+string(key), &v); err != nil {
+					if err := s.feature(func() string { return where() + "." + string(key) }, &v); err != nil {
 						return err
 					}
 					*dst += v
@@ -147,25 +147,30 @@ func (s *scanner) parseConvMetadata(raw []byte, st *Style) error {
 }
 
 // object reads a JSON object at s.i, calling member for each member; what
-// names the value in errors.
-func (s *scanner) object(what string, member func(key []byte) error) error {
+// names the value in errors (a function, so that the name is built only
+// for an error).
+func (s *scanner) object(what func() string, member func(key []byte) error) error {
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return fmt.Errorf("%s must be an object", what)
+		return fmt.Errorf("%s must be an object", what())
 	}
 	return s.members(member)
 }
 
 // feature reads a count: a finite number, not negative.
-func (s *scanner) feature(what string, dst *float64) error {
+func (s *scanner) feature(what func() string, dst *float64) error {
 	start := s.i
 	if s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] >= '0' && s.b[s.i] <= '9') {
 		if err := s.number(); err != nil {
 			return err
 		}
+		if v, ok := smallInt(s.b[start:s.i]); ok {
+			*dst = v
+			return nil
+		}
 		v, err := strconv.ParseFloat(string(s.b[start:s.i]), 64)
 		if err != nil || v < 0 || math.IsInf(v, 0) {
-			return fmt.Errorf("%s %s is not a count (a number, 0 or more)", what, s.b[start:s.i])
+			return fmt.Errorf("%s %s is not a count (a number, 0 or more)", what(), s.b[start:s.i])
 		}
 		*dst = v
 		return nil
@@ -173,5 +178,21 @@ func (s *scanner) feature(what string, dst *float64) error {
 	if err := s.skip(0); err != nil {
 		return err
 	}
-	return fmt.Errorf("%s %s is not a count (a number, 0 or more)", what, s.b[start:s.i])
+	return fmt.Errorf("%s %s is not a count (a number, 0 or more)", what(), s.b[start:s.i])
+}
+
+// smallInt reads the digits of a count up to 15 of them (exact in a
+// float64), the common case, without ParseFloat.
+func smallInt(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return float64(v), true
 }

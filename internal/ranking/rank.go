@@ -142,16 +142,16 @@ func (a *Aggregator) Records(o Options) []leaderboard.Record {
 			ready <- a.prepare(a.canonical(a.boards[slug]), o)
 		}
 	}()
-	var styled []leaderboard.Record
+	var plain []*fitted // kept for the style-controlled records
 	if o.StyleControl {
-		styled = make([]leaderboard.Record, len(slugs))
+		plain = make([]*fitted, len(slugs))
 	}
 	var wg sync.WaitGroup
 	i := 0
 	for f := range ready {
 		f.bootstrap(o)
-		if styled != nil {
-			styled[i] = a.styleRecord(f, o)
+		if plain != nil {
+			plain[i] = f
 		}
 		wg.Add(1)
 		go func(i int) {
@@ -161,13 +161,8 @@ func (a *Aggregator) Records(o Options) []leaderboard.Record {
 		i++
 	}
 	wg.Wait()
-	if styled != nil {
-		// Each style-controlled record right after its plain one.
-		both := make([]leaderboard.Record, 0, 2*len(out))
-		for i := range out {
-			both = append(both, out[i], styled[i])
-		}
-		out = both
+	if plain != nil {
+		out = a.styleRecords(out, plain, o)
 	}
 	return out
 }

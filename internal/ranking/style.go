@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -40,10 +41,27 @@ type styleRow struct {
 	o     battle.Outcome
 }
 
+// styleRows holds the battle lines in chunks of chunkRows, so that memory
+// grows by a chunk at a time, without the copies of a growing slice, and
+// can be handed back a chunk at a time (styleCanonical).
 type styleRows struct {
-	rows   []styleRow
+	chunks [][]styleRow
+	n      int
 	boards map[string][]int32 // category leaderboards: their rows; overall has them all
 	unit   string             // the length unit of the lines so far
+}
+
+const chunkRows = 1 << 16
+
+func (s *styleRows) row(k int) *styleRow { return &s.chunks[k/chunkRows][k%chunkRows] }
+
+func (s *styleRows) add(r styleRow) {
+	if s.n%chunkRows == 0 {
+		s.chunks = append(s.chunks, make([]styleRow, 0, chunkRows))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, r)
+	s.n++
 }
 
 // AddStyle records the style features of a battle that Add counted (call
@@ -64,7 +82,7 @@ func (a *Aggregator) AddStyle(b *battle.Battle) error {
 		return fmt.Errorf("style length in %s, where the battles before counted %s: one leaderboard cannot mix them", st.Unit, s.unit)
 	}
 	inOverall := a.overall != nil
-	id := int32(len(s.rows))
+	id := int32(s.n)
 	var member bool
 	if a.only != battle.Overall {
 		a.seen = a.seen[:0]
@@ -84,7 +102,7 @@ func (a *Aggregator) AddStyle(b *battle.Battle) error {
 	if !inOverall && !member {
 		return nil
 	}
-	s.rows = append(s.rows, styleRow{
+	s.add(styleRow{
 		d:     style.Diff(style.Features(st.A), style.Features(st.B)),
 		count: b.Count,
 		a:     a.models[string(b.ModelA)],
@@ -108,7 +126,11 @@ type styleData struct {
 	digest  string
 }
 
-func (a *Aggregator) styleCanonical(slug string) styleData {
+// styleCanonical builds the canonical form of leaderboard slug. With
+// consume, on the board that holds every row (overall), it hands the
+// aggregator's rows back chunk by chunk as it converts them, so that the
+// two copies are never whole at once; no board can be built after that.
+func (a *Aggregator) styleCanonical(slug string, consume bool) styleData {
 	d := styleData{slug: slug}
 	s := a.style
 	if s == nil {
@@ -121,22 +143,24 @@ func (a *Aggregator) styleCanonical(slug string) styleData {
 	}
 	n := len(ids)
 	if all {
-		n = len(s.rows)
+		n = s.n
 	}
 	row := func(k int) *styleRow {
 		if all {
-			return &s.rows[k]
+			return s.row(k)
 		}
-		return &s.rows[ids[k]]
+		return s.row(int(ids[k]))
 	}
-	local := map[int32]int32{}
+	local := make([]int32, len(a.slugs)) // by intern id: 1 + the board's model index, 0 when absent
 	for k := range n {
 		r := row(k)
-		local[r.a], local[r.b] = 0, 0
+		local[r.a], local[r.b] = 1, 1
 	}
-	gids := make([]int32, 0, len(local))
-	for id := range local {
-		gids = append(gids, id)
+	var gids []int32
+	for id, in := range local {
+		if in != 0 {
+			gids = append(gids, int32(id))
+		}
 	}
 	slices.SortFunc(gids, func(x, y int32) int { return cmp.Compare(a.slugs[x], a.slugs[y]) })
 	for i, id := range gids {
@@ -144,9 +168,8 @@ func (a *Aggregator) styleCanonical(slug string) styleData {
 		d.models = append(d.models, a.slugs[id])
 	}
 	d.votes = make([]int64, len(gids))
-	rows := make([]style.Row, n)
-	for k := range n {
-		r := row(k)
+	// oriented is a row with I < J, its outcome and features seen from I.
+	oriented := func(r *styleRow) style.Row {
 		i, j, o, x := local[r.a], local[r.b], r.o, r.d
 		if i > j {
 			i, j = j, i
@@ -160,18 +183,48 @@ func (a *Aggregator) styleCanonical(slug string) styleData {
 				x[f] = -x[f]
 			}
 		}
-		rows[k] = style.Row{I: i, J: j, Y: [...]float64{battle.AWins: 1, battle.BWins: 0, battle.Tie: 0.5}[o], W: float64(r.count), D: x}
-		d.votes[i] += r.count
-		d.votes[j] += r.count
-		d.battles += r.count
+		return style.Row{I: i, J: j, Y: [...]float64{battle.AWins: 1, battle.BWins: 0, battle.Tie: 0.5}[o], W: float64(r.count), D: x}
 	}
-	slices.SortFunc(rows, func(x, y style.Row) int {
-		c := cmp.Or(cmp.Compare(x.I, y.I), cmp.Compare(x.J, y.J), cmp.Compare(x.Y, y.Y))
-		for f := range style.K {
-			c = cmp.Or(c, cmp.Compare(x.D[f], y.D[f]))
+	// The rows go straight to their place in (I, J) order (a counting
+	// sort: two passes), then each pair's few rows are sorted by outcome
+	// and features, which orders them all without comparing every row's
+	// pair.
+	pairs := newPairIndex(len(gids))
+	for k := range n {
+		r := oriented(row(k))
+		*pairs.at(r.I, r.J)++
+	}
+	pairs.offsets()
+	rows := make([]style.Row, n)
+	for k := range n {
+		r := oriented(row(k))
+		at := pairs.at(r.I, r.J)
+		rows[*at] = r
+		*at++
+		d.votes[r.I] += int64(r.W)
+		d.votes[r.J] += int64(r.W)
+		d.battles += int64(r.W)
+		if all && consume && (k+1)%chunkRows == 0 {
+			s.chunks[k/chunkRows] = nil
 		}
-		return c
-	})
+	}
+	if all && consume {
+		s.chunks, s.n = nil, 0
+	}
+	for lo := 0; lo < len(rows); {
+		hi := lo + 1
+		for hi < len(rows) && rows[hi].I == rows[lo].I && rows[hi].J == rows[lo].J {
+			hi++
+		}
+		slices.SortFunc(rows[lo:hi], func(x, y style.Row) int {
+			c := cmp.Compare(x.Y, y.Y)
+			for f := range style.K {
+				c = cmp.Or(c, cmp.Compare(x.D[f], y.D[f]))
+			}
+			return c
+		})
+		lo = hi
+	}
 	merged := rows[:0]
 	for _, r := range rows {
 		if m := len(merged); m > 0 && merged[m-1].I == r.I && merged[m-1].J == r.J && merged[m-1].Y == r.Y && merged[m-1].D == r.D {
@@ -204,13 +257,37 @@ func (a *Aggregator) styleCanonical(slug string) styleData {
 	return d
 }
 
+// styleRecords returns the plain records out with each one's
+// style-controlled record after it. They are computed after the plain
+// ones, the board holding every battle (overall) last: it takes the
+// aggregator's rows as it goes (see styleCanonical).
+func (a *Aggregator) styleRecords(out []leaderboard.Record, plain []*fitted, o Options) []leaderboard.Record {
+	styled := make([]leaderboard.Record, len(out))
+	last := -1
+	for i, f := range plain {
+		if a.overall != nil && f.d.slug == a.overall.slug {
+			last = i
+			continue
+		}
+		styled[i] = a.styleRecord(f, o, false)
+	}
+	if last >= 0 {
+		styled[last] = a.styleRecord(plain[last], o, true)
+	}
+	both := make([]leaderboard.Record, 0, 2*len(out))
+	for i := range out {
+		both = append(both, out[i], styled[i])
+	}
+	return both
+}
+
 // styleRecord ranks the style-controlled variant of leaderboard slug.
 // plain is the same leaderboard's plain fit, whose diagnosis of an
 // ill-posed board (the same battles, the same models in the same order)
 // the style-controlled record shares.
-func (a *Aggregator) styleRecord(plain *fitted, o Options) leaderboard.Record {
+func (a *Aggregator) styleRecord(plain *fitted, o Options, consume bool) leaderboard.Record {
 	slug := plain.d.slug
-	d := a.styleCanonical(slug)
+	d := a.styleCanonical(slug, consume)
 	// Everything the plain record says of the leaderboard (name, params,
 	// provenance, ...) holds for its variant, but the fit and the entries.
 	rec := plain.rec
@@ -320,4 +397,56 @@ func allFinite(xs ...float64) bool {
 		}
 	}
 	return true
+}
+
+// pairIndex counts, then places, a board's rows by pair (i < j): a dense
+// table for up to denseModels models, a map beyond.
+type pairIndex struct {
+	n      int32
+	dense  []int
+	sparse map[uint64]*int
+}
+
+const denseModels = 1024
+
+func newPairIndex(models int) *pairIndex {
+	p := &pairIndex{n: int32(models)}
+	if models <= denseModels {
+		p.dense = make([]int, models*models)
+	} else {
+		p.sparse = map[uint64]*int{}
+	}
+	return p
+}
+
+// at returns pair (i, j)'s counter: its rows while counting, then, after
+// offsets, the place of its next row.
+func (p *pairIndex) at(i, j int32) *int {
+	if p.dense != nil {
+		return &p.dense[int(i)*int(p.n)+int(j)]
+	}
+	k := uint64(i)<<32 | uint64(j)
+	c := p.sparse[k]
+	if c == nil {
+		c = new(int)
+		p.sparse[k] = c
+	}
+	return c
+}
+
+// offsets turns the counts into the places of each pair's first row, in
+// (i, j) order.
+func (p *pairIndex) offsets() {
+	next := 0
+	if p.dense != nil {
+		for k, c := range p.dense {
+			p.dense[k], next = next, next+c
+		}
+		return
+	}
+	keys := slices.Sorted(maps.Keys(p.sparse))
+	for _, k := range keys {
+		c := p.sparse[k]
+		*c, next = next, next+*c
+	}
 }

@@ -184,3 +184,27 @@ func TestStyleBoardOfHeader(t *testing.T) {
 		t.Errorf("leaderboards %s", got)
 	}
 }
+
+// Above denseModels the pairs are counted in a map: the same places.
+func TestPairIndex(t *testing.T) {
+	pairs := [][2]int32{{3, 7}, {0, 5}, {3, 7}, {0, 1}, {2, 3}, {0, 5}, {3, 7}}
+	place := func(models int) []int {
+		p := newPairIndex(models)
+		for _, q := range pairs {
+			*p.at(q[0], q[1])++
+		}
+		p.offsets()
+		var out []int
+		for _, q := range pairs {
+			at := p.at(q[0], q[1])
+			out = append(out, *at)
+			*at++
+		}
+		return out
+	}
+	dense, sparse := place(8), place(denseModels+1)
+	want := []int{4, 1, 5, 0, 3, 2, 6}
+	if fmt.Sprint(dense) != fmt.Sprint(want) || fmt.Sprint(sparse) != fmt.Sprint(want) {
+		t.Errorf("places dense %v, sparse %v, want %v", dense, sparse, want)
+	}
+}
