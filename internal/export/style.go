@@ -14,6 +14,12 @@ package export
 //	lists      ^\s*[-*+]\s  and  ^\s*\d+\.\s
 //	bold       \*\*[^*\n]+\*\*  and  __[^_\n]+__
 //
+// The two list patterns run as one alternation (at a line start at most
+// one of them can match, so the count is their sum); a pattern runs only on
+// text holding the characters it needs (strpos), code blocks are removed
+// only from text that has one: each regular expression is a pass over the
+// text, the most of the query's time.
+//
 // A missing answer (a NULL message id) counts 0. The rounds are unpivoted
 // to one row per answer so that each message is read, and its code blocks
 // removed, once; the features are then summed per battle and side, for
@@ -30,11 +36,13 @@ const styleFeatures = `SELECT r.battle_id,
 	FROM api.battle_round r
 	CROSS JOIN LATERAL (VALUES (1, r.model1_message_id), (2, r.model2_message_id)) a(side, message_id)
 	JOIN api.message m ON m.id = a.message_id
-	CROSS JOIN LATERAL (SELECT regexp_replace(m.content, '` + "```[^`]*```" + `', '', 'g') AS text) t
+	CROSS JOIN LATERAL (SELECT CASE WHEN strpos(m.content, '` + "```" + `') > 0
+		THEN regexp_replace(m.content, '` + "```[^`]*```" + `', '', 'g') ELSE m.content END AS text) t
 	CROSS JOIN LATERAL (SELECT char_length(m.content) AS length,
-		regexp_count(t.text, '^#{1,6}\s', 1, 'n') AS headers,
-		regexp_count(t.text, '^\s*[-*+]\s', 1, 'n') + regexp_count(t.text, '^\s*\d+\.\s', 1, 'n') AS lists,
-		regexp_count(t.text, '\*\*[^*\n]+\*\*', 1, 'n') + regexp_count(t.text, '__[^_\n]+__', 1, 'n') AS bold) f
+		CASE WHEN strpos(t.text, '#') > 0 THEN regexp_count(t.text, '^#{1,6}\s', 1, 'n') ELSE 0 END AS headers,
+		regexp_count(t.text, '^\s*([-*+]|\d+\.)\s', 1, 'n') AS lists,
+		CASE WHEN strpos(t.text, '**') > 0 THEN regexp_count(t.text, '\*\*[^*\n]+\*\*', 1, 'n') ELSE 0 END
+		+ CASE WHEN strpos(t.text, '__') > 0 THEN regexp_count(t.text, '__[^_\n]+__', 1, 'n') ELSE 0 END AS bold) f
 	GROUP BY r.battle_id`
 
 // styleJoin adds the features to the battle query as the relation s.
