@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -99,5 +100,34 @@ func TestStyleWithAggregate(t *testing.T) {
 	_, err := Run(context.Background(), nil, nil, Options{Style: true, Aggregate: true})
 	if exitcode.Code(err) != exitcode.Usage || !strings.Contains(err.Error(), "--style cannot be used with --aggregate") {
 		t.Errorf("error %v (status %d)", err, exitcode.Code(err))
+	}
+}
+
+// --style needs SELECT on api.battle_round and api.message as well; without
+// one of them it is a configuration error naming the table, and nothing is
+// written.
+func TestStylePrivileges(t *testing.T) {
+	f := newFixture(t, "m1", "m2")
+	f.exec(roundTables(t))
+	b := f.battle(spec{a: "m1", b: "m2", outcome: "model1", bio: yes})
+	f.round(b, 1, ptr("# a\n"), ptr("b"))
+	role := pgtest.NewRole(t, f.url)
+	f.exec("GRANT USAGE ON SCHEMA api TO " + role)
+	for _, tb := range []string{"leaderboard", "model", "battle", "battle_evaluation", "battle_validation",
+		"battle_categorization", "battle_categorization_category", "battle_round", "message"} {
+		f.exec(fmt.Sprintf("GRANT SELECT ON api.%s TO %s", tb, role))
+	}
+	roleURL := pgtest.WithUser(t, f.url, role, "")
+	if s := mustExport(t, roleURL, Options{Style: true}); len(s.records) != 1 || s.records[0].Style.A.Headers != 1 {
+		t.Fatalf("export --style as a SELECT-only role: %+v", s.records)
+	}
+	for _, tb := range []string{"battle_round", "message"} {
+		f.exec(fmt.Sprintf("REVOKE SELECT ON api.%s FROM %s", tb, role))
+		s, err := export(t, roleURL, Options{Style: true})
+		if exitcode.Code(err) != exitcode.Config || !strings.Contains(err.Error(), "table "+tb+" ") || s.raw != "" {
+			t.Errorf("without SELECT on %s: error %v (status %d), output %q", tb, err, exitcode.Code(err), s.raw)
+		}
+		mustExport(t, roleURL, Options{}) // the plain export needs neither
+		f.exec(fmt.Sprintf("GRANT SELECT ON api.%s TO %s", tb, role))
 	}
 }
