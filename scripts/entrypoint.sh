@@ -301,19 +301,33 @@ stage() {
 	} 3>&1 4<&0
 }
 
-# run_once RANK-ARGS...: one attempt of the whole pipe, in the background
-# so that a signal interrupts the wait for it at once.
+# run_once RANK-ARGS...: one attempt of the whole job: export and rank
+# into $TMP/boards.ndjson, then publish them (publish_once) when both
+# succeeded. The stages run in the background so that a signal interrupts
+# the wait for them at once.
 run_once() {
-	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary"
+	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary" "$TMP/boards.ndjson"
 	stage export battles-export $EXPORT_FLAG \
 		${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} |
 		stage rank rank \
-			${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} "$@" |
-		stage publish snapshot-publish --db \
-			${SNAPSHOT_S3_URI:+--s3 "$SNAPSHOT_S3_URI"} $S3_PATH_STYLE_FLAG \
-			${SNAPSHOT_DIR:+--dir "$SNAPSHOT_DIR"} >"$TMP/summary" &
+			${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} "$@" >"$TMP/boards.ndjson" &
 	# wait returns early when a trapped signal arrives: wait again until
 	# every stage has ended.
+	until wait; do :; done
+	rm -f "$TMP"/*.pid
+	[ -z "$INTERRUPTED" ] || return 0
+	[ "$(cat "$TMP/export.rc" 2>/dev/null)" = 0 ] && [ "$(cat "$TMP/rank.rc" 2>/dev/null)" = 0 ] && publish_once
+}
+
+# publish_once: publishes the leaderboards of $TMP/boards.ndjson. The retry
+# after publishing alone failed runs only this: the same records, with the
+# same as_of, are the same run, so no leaderboard is published twice
+# (docs/publish.md), where a new export would be a new run.
+publish_once() {
+	rm -f "$TMP/publish.rc" "$TMP/publish.err" "$TMP/summary"
+	stage publish snapshot-publish --db \
+		${SNAPSHOT_S3_URI:+--s3 "$SNAPSHOT_S3_URI"} $S3_PATH_STYLE_FLAG \
+		${SNAPSHOT_DIR:+--dir "$SNAPSHOT_DIR"} <"$TMP/boards.ndjson" >"$TMP/summary" &
 	until wait; do :; done
 	rm -f "$TMP"/*.pid
 }
@@ -438,18 +452,23 @@ stopped() {
 
 # ---- the run -------------------------------------------------------------------
 
+REPLAY=false
 while :; do
 	ATTEMPT=$((ATTEMPT + 1))
 	log_start "$@"
 	[ -z "$INTERRUPTED" ] || stopped
-	run_once "$@"
+	if [ "$REPLAY" = true ]; then publish_once; else run_once "$@"; fi
 	[ -z "$INTERRUPTED" ] || stopped
 	outcome
 	[ "$STATUS" -ne 0 ] || finish 0
 	log_error
-	# Retry once, after a pause, when the failure may be transient.
+	# Retry once, after a pause, when the failure may be transient: the
+	# whole job, or, when only publishing failed, publishing the same
+	# leaderboards again.
 	if [ "$STATUS" -eq 5 ] && [ "$ATTEMPT" -lt 2 ]; then
-		log WARN retry --argjson attempt "$ATTEMPT" --argjson delay_seconds "$RETRY_DELAY_SECONDS" --arg reason "$FAILURE"
+		[ "$FAILED_STAGE" = publish ] && REPLAY=true
+		log WARN retry --argjson attempt "$ATTEMPT" --argjson delay_seconds "$RETRY_DELAY_SECONDS" --arg reason "$FAILURE" \
+			--argjson replay "$REPLAY"
 		pause "$RETRY_DELAY_SECONDS"
 		[ -z "$INTERRUPTED" ] || stopped
 		continue

@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/pgtest"
+)
+
+// snapshotsPerBoard returns the number of snapshots of each leaderboard.
+func snapshotsPerBoard(t *testing.T, dbURL string) map[string]int {
+	t.Helper()
+	rows, err := pgtest.Connect(t, dbURL).Query(context.Background(), `
+		SELECT l.slug, count(s.id) FROM api.leaderboard l
+		JOIN api.leaderboard_snapshot s ON s.leaderboard_id = l.id GROUP BY l.slug`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var slug string
+		var n int
+		if err := rows.Scan(&slug, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[slug] = n
+	}
+	return out
+}
+
+// readFile returns a file's content, "" when it cannot be read.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+// published returns the slugs a job's complete event lists as published.
+func published(t *testing.T, r jobResult) []string {
+	t.Helper()
+	var out []string
+	for slug, o := range outcomes(t, onlyEvent(t, r, "complete")) {
+		if o["status"] == "published" {
+			out = append(out, slug)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("nothing published\n%s", r)
+	}
+	return out
+}
+
+// TestJobTwoRunsTwoSnapshots: two runs of the job on unchanged data make
+// two snapshots per ranked leaderboard (production's job makes one a day
+// even when no vote changed), each dated when its battles were read.
+func TestJobTwoRunsTwoSnapshots(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	env := map[string]string{"DATABASE_URL": dbURL, "NUM_BOOTSTRAP": "20", "RETRY_DELAY_SECONDS": "0"}
+	first := runJob(t, "dash", env)
+	second := runJob(t, "dash", env)
+	if first.code != 0 || second.code != 0 {
+		t.Fatalf("first run:\n%s\nsecond run:\n%s", first, second)
+	}
+	boards := published(t, first)
+	counts := snapshotsPerBoard(t, dbURL)
+	for _, slug := range boards {
+		if counts[slug] != 2 {
+			t.Errorf("%s: %d snapshots after two runs, want 2", slug, counts[slug])
+		}
+	}
+	if len(counts) != len(boards) || len(published(t, second)) != len(boards) {
+		t.Errorf("the runs published different boards: %v then %v", boards, published(t, second))
+	}
+	// Each snapshot is dated by its run's export: the two differ, the
+	// second is the current one.
+	if n := queryInt(t, dbURL, `SELECT count(DISTINCT created_at) FROM api.leaderboard_snapshot`); n != 2 {
+		t.Errorf("%d distinct created_at over two runs, want 2", n)
+	}
+}
+
+// TestLeaderboardFilePublishedTwice: the same leaderboard file published
+// twice, a second apart, makes one snapshot per leaderboard.
+func TestLeaderboardFilePublishedTwice(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	env := map[string]string{"DATABASE_URL": dbURL}
+	dir := t.TempDir()
+	if r := runShell(t, "sh", env, "-c", `battles-export --aggregate | rank --bootstrap 20 >"$1"/boards.ndjson &&
+		snapshot-publish --db "$1"/boards.ndjson >"$1"/first && sleep 1 &&
+		snapshot-publish --db --dir "$1"/out "$1"/boards.ndjson >"$1"/second`, "sh", dir); r.code != 0 {
+		t.Fatalf("%s", r)
+	}
+	counts := snapshotsPerBoard(t, dbURL)
+	if len(counts) == 0 {
+		t.Fatal("nothing published")
+	}
+	for slug, n := range counts {
+		if n != 1 {
+			t.Errorf("%s: %d snapshots after publishing one file twice", slug, n)
+		}
+	}
+	if second := readFile(t, dir+"/second"); strings.Count(second, `"existing":true`) != len(counts) {
+		t.Errorf("the second publish does not report the existing snapshots:\n%s", second)
+	}
+}
+
+// failingS3 is a proxy in front of an S3 server that answers 503 to every
+// PUT between the first and the second read of the index: the first
+// attempt's publish reaches S3, checks the index and then fails to write,
+// after the database committed; the retry's publish goes through.
+type failingS3 struct {
+	*httptest.Server
+	mu         sync.Mutex
+	indexReads int
+	failed     int
+}
+
+func newFailingS3(t *testing.T, target, indexPath string) *failingS3 {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &failingS3{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		if r.Method == http.MethodGet && r.URL.Path == indexPath {
+			f.indexReads++
+		}
+		fail := r.Method == http.MethodPut && f.indexReads == 1
+		if fail {
+			f.failed++
+		}
+		f.mu.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>try later</Message></Error>`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// TestJobRetryPublishesOnce: when publishing fails transiently after the
+// database committed (S3 refuses the files), the job's retry publishes the
+// same leaderboards again rather than a new run: one snapshot per
+// leaderboard, and the files complete.
+func TestJobRetryPublishesOnce(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	s3 := startS3(t)
+	proxy := newFailingS3(t, s3.Endpoint, "/"+s3.Bucket+"/lb/index.json")
+	env := merge(s3.env(), map[string]string{
+		"DATABASE_URL":        dbURL,
+		"AWS_ENDPOINT_URL_S3": proxy.URL,
+		"AWS_MAX_ATTEMPTS":    "1",
+		"SNAPSHOT_S3_URI":     s3.uri("lb"),
+		"NUM_BOOTSTRAP":       "20",
+		"RETRY_DELAY_SECONDS": "0",
+		"CORRELATION_ID":      "e2e-retry-publish",
+	})
+	start := time.Now()
+	r := runJob(t, "dash", env)
+	t.Logf("job took %v", time.Since(start).Round(time.Millisecond))
+	if r.code != 0 || proxy.failed == 0 {
+		t.Fatalf("exit %d after %d refused writes, want 0 after the retry\n%s", r.code, proxy.failed, r)
+	}
+	e := onlyEvent(t, r, "error")
+	retry := onlyEvent(t, r, "retry")
+	if e["stage"] != "publish" || e["exit_status"] != 5.0 || retry["replay"] != true {
+		t.Errorf("first attempt: %v, retry: %v; want publish's transient failure replayed", e, retry)
+	}
+	boards := published(t, r)
+	counts := snapshotsPerBoard(t, dbURL)
+	for _, slug := range boards {
+		if counts[slug] != 1 {
+			t.Errorf("%s: %d snapshots after a retried publish, want 1", slug, counts[slug])
+		}
+		if readFile(t, s3.bucketDir()+"/lb/"+slug+"/latest.json") == "" {
+			t.Errorf("%s: no latest.json after the retry", slug)
+		}
+	}
+	for slug, o := range outcomes(t, onlyEvent(t, r, "complete")) {
+		if o["status"] == "published" && o["existing"] != true {
+			t.Errorf("%s: the retry made a new snapshot: %v", slug, o)
+		}
+	}
+}
