@@ -13,11 +13,16 @@ const TypeHTML = "text/html; charset=utf-8"
 // Page renders the status page of an index: one row per run, newest
 // first, with its start, duration, outcome, the leaderboards published,
 // held, skipped and failed, the rules that held a board or the error that
-// failed it, and a link to the run's record. Self-contained (no script,
-// style or font from elsewhere); every value is escaped by html/template.
-func Page(idx *Index) ([]byte, error) {
+// failed it, and a link to the run's record; site says whether the
+// leaderboard site's front page (index.html beside runs/) is there to link
+// back to. Self-contained (no script, style or font from elsewhere); every
+// value is escaped by html/template.
+func Page(idx *Index, site bool) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, idx); err != nil {
+	if err := pageTemplate.Execute(&buf, struct {
+		*Index
+		Site bool
+	}{idx, site}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -88,7 +93,7 @@ code { font-size: .8rem; word-break: break-all; }
 </head>
 <body>
 <h1>Leaderboard job runs</h1>
-<p class="note">The last {{len .Runs}} runs, newest first{{with .UpdatedAt}}; updated {{date .}} UTC{{end}}. Each run's record is its complete log event. <a href="index.json">runs/index.json</a> · <a href="../index.json">the leaderboards' index.json</a></p>
+<p class="note">The last {{len .Runs}} runs, newest first{{with .UpdatedAt}}; updated {{date .}} UTC{{end}}. Each run's record is its complete log event. {{if .Site}}<a href="../index.html">All leaderboards</a> · {{end}}<a href="index.json">runs/index.json</a> · <a href="../index.json">the leaderboards' index.json</a></p>
 {{if .Runs}}<table>
 <thead><tr><th>started (UTC), run</th><th>duration</th><th>outcome</th><th>published</th><th>held</th><th>skipped</th><th>failed</th><th>problems</th></tr></thead>
 <tbody>

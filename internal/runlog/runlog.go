@@ -32,6 +32,9 @@ const (
 	Folder   = "runs"
 	IndexKey = Folder + "/index.json"
 	PageKey  = Folder + "/index.html"
+	// SiteKey is the leaderboard site's front page, which the status page
+	// links back to when it is there.
+	SiteKey = "index.html"
 )
 
 // MaxRuns is how many runs the index keeps.
@@ -269,7 +272,11 @@ func Write(ctx context.Context, objs sink.Objects, record []byte, now time.Time)
 				return nil, exitcode.New(exitcode.BadInput, fmt.Errorf("the stored %s is not a run index: %v", IndexKey, err))
 			}
 		}
-		return Page(&idx)
+		_, site, err := objs.Get(ctx, SiteKey)
+		if err != nil {
+			return nil, err
+		}
+		return Page(&idx, site)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: update %s: %w", objs, PageKey, err)

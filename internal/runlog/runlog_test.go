@@ -268,8 +268,37 @@ func TestConcurrentWritersS3(t *testing.T) {
 }
 
 func TestPageEmpty(t *testing.T) {
-	b, err := Page(&Index{})
+	b, err := Page(&Index{}, false)
 	if err != nil || !strings.Contains(string(b), "No run recorded yet") {
 		t.Errorf("empty page: %v\n%s", err, b)
+	}
+}
+
+// The status page links back to the leaderboard site when its front page
+// is there, and not before.
+func TestPageLinksTheSite(t *testing.T) {
+	root := t.TempDir()
+	d, err := sink.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	if _, err := Write(ctx, d, complete("first", start, 0), now); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(root, PageKey))
+	if strings.Contains(string(page), `href="../index.html"`) {
+		t.Error("a link to a site that is not there")
+	}
+	if err := d.Put(ctx, SiteKey, []byte("<!DOCTYPE html>"), sink.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(ctx, d, complete("second", start.Add(time.Hour), 0), now); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = os.ReadFile(filepath.Join(root, PageKey))
+	if !strings.Contains(string(page), `<a href="../index.html">All leaderboards</a>`) {
+		t.Errorf("no link to the site:\n%s", page)
 	}
 }
