@@ -3,13 +3,9 @@ package snapshot
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
-	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -152,50 +148,6 @@ func TestStampBefore(t *testing.T) {
 	} {
 		if got := tc.a.Before(tc.b); got != tc.want {
 			t.Errorf("%+v before %+v: %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
-func TestChart(t *testing.T) {
-	recs := fixtureRecords(t)
-	for _, models := range []map[string]Model{nil, fixtureModels} {
-		d := Build(recs[0], Meta{Identifier: Identifier(fixedTime), PublishedAt: fixedTime, Models: models})
-		svg, err := Chart(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// It parses as XML; gather its text.
-		dec := xml.NewDecoder(bytes.NewReader(svg))
-		var text strings.Builder
-		root := ""
-		for {
-			tok, err := dec.Token()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("the SVG does not parse as XML: %v", err)
-			}
-			switch tok := tok.(type) {
-			case xml.StartElement:
-				if root == "" {
-					root = tok.Name.Local
-				}
-			case xml.CharData:
-				text.Write(tok)
-				text.WriteByte('\n')
-			}
-		}
-		if root != "svg" {
-			t.Errorf("root element %q, want svg", root)
-		}
-		for _, e := range d.Entries {
-			if !strings.Contains(text.String(), e.Label()) {
-				t.Errorf("the chart does not name %q", e.Label())
-			}
-		}
-		if !strings.Contains(text.String(), d.Identifier) || !strings.Contains(text.String(), "Overall") {
-			t.Errorf("the chart's title lacks the leaderboard's name or identifier")
 		}
 	}
 }
