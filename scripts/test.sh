@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs vet and every test, after making sure the services the tests need
-# are there: the local PostgreSQL (started if it is down) and the
+# are there: the local PostgreSQL (started if it is down), the
 # S3-compatible server versitygw (built with go install at a pinned version
-# the first time; each S3 test starts its own instance on 127.0.0.1).
+# the first time; each S3 test starts its own instance on 127.0.0.1) and
+# Debian's chromium for the site's browser test (installed when missing;
+# its screenshots go to .cache/artifacts/site).
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -run Fit   extra arguments go to 'go test'
@@ -35,6 +37,15 @@ if [ ! -x "$VERSITYGW" ] || [ "$(cat "$bin/versitygw.version" 2>/dev/null)" != "
 	(cd / && GOBIN="$bin" GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
 	echo "$VERSITYGW_VERSION" >"$bin/versitygw.version"
 fi
+
+# Chromium for the site's browser test: Debian's package, installed when
+# missing (as root, as in CI).
+if ! command -v chromium >/dev/null 2>&1; then
+	say "installing Debian's chromium for the site's browser test"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null ||
+		{ say "chromium could not be installed (apt-get as root)"; exit 1; }
+fi
+export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 
 say "go vet"
 go vet ./...

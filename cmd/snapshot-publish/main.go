@@ -37,10 +37,15 @@ ranked leaderboard to every place given:
   --db       the database: one transaction per leaderboard inserts the
              snapshot and its entries and makes it public (or private with
              --visibility).
-  --s3 URI   s3://bucket/prefix: PREFIX/SLUG/IDENTIFIER.json and .svg (written
-             once, never replaced), then PREFIX/SLUG/latest.json and
-             latest.svg, then PREFIX/index.json (every leaderboard's latest
-             snapshot, merged with the stored one).
+  --s3 URI   s3://bucket/prefix: PREFIX/SLUG/IDENTIFIER.json and
+             .pairs.json (head to head; written once, never replaced), its
+             pictures .svg, .observed.svg and .predicted.svg (the chart and
+             heatmaps), then PREFIX/SLUG/latest.json and latest.svg, the
+             leaderboard's snapshots PREFIX/SLUG/index.json, then
+             PREFIX/index.json (every leaderboard's latest snapshot, merged
+             with the stored one), and last the site: PREFIX/SLUG/index.html
+             and PREFIX/index.html, self-contained pages that work from a
+             folder and from S3 static hosting.
   --dir PATH the same files in a folder, each written to a temporary file
              and renamed into place.
 

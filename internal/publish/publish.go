@@ -337,11 +337,17 @@ func (p *publisher) run(ctx context.Context) error {
 
 	// The index last, with the leaderboards each place took.
 	var indexFailures []error
+	now := p.o.Now() // one time for every place, so that they hold the same bytes
 	for _, t := range targets {
 		if len(t.index) == 0 {
 			continue
 		}
-		if err := t.sink.WriteIndex(ctx, t.index, p.o.Now()); err != nil {
+		if err := t.sink.WriteIndex(ctx, t.index, now); err != nil {
+			indexFailures = append(indexFailures, err)
+			p.log.Error(err)
+			continue
+		}
+		if err := t.sink.WriteSite(ctx, slugsOf(t.index)); err != nil {
 			indexFailures = append(indexFailures, err)
 			p.log.Error(err)
 		}
@@ -479,9 +485,18 @@ func (p *publisher) publishFiles(ctx context.Context, targets []*target, j *job)
 	if err != nil {
 		return exitcode.New(exitcode.Failure, err)
 	}
+	extras, err := headToHead(rec, j.doc)
+	if err != nil {
+		return exitcode.New(exitcode.Failure, err)
+	}
 	var errs []error
+	now := p.o.Now() // one time for every place, so that they hold the same bytes
 	for ti, t := range targets {
-		if err := t.sink.Publish(ctx, rec.Leaderboard, j.meta.Identifier, body, svg); err != nil {
+		if err := t.sink.Publish(ctx, rec.Leaderboard, j.meta.Identifier, body, svg, extras...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := t.sink.WriteHistory(ctx, snapshot.HistoryEntryOf(j.doc), now); err != nil {
 			errs = append(errs, err)
 			continue
 		}

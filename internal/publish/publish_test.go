@@ -135,6 +135,16 @@ func TestPublishEverywhere(t *testing.T) {
 	if !strings.Contains(w.object("overall/latest.svg"), "GPT-4o") || !strings.Contains(w.object("index.json"), `"genomics"`) {
 		t.Errorf("chart or index missing")
 	}
+	// The head-to-head files and the site, the same in both places.
+	for _, key := range []string{"overall/" + id + ".pairs.json", "overall/" + id + ".observed.svg", "overall/" + id + ".predicted.svg",
+		"overall/index.json", "overall/index.html", "genomics/index.html", "index.html"} {
+		if w.object(key) == "" || w.object(key) != w.file(key) {
+			t.Errorf("%s missing or different in S3 and the folder", key)
+		}
+	}
+	if !strings.Contains(w.object("overall/"+id+".pairs.json"), `"predicted_a"`) || !strings.Contains(w.object("index.html"), "GPT-4o") {
+		t.Errorf("the pairs document or the front page lacks what it shows")
+	}
 
 	// Again, an hour later: nothing new anywhere, the existing snapshot reported.
 	r2 := runTool(t, w.everywhere(Options{Now: clockAt(t0.Add(time.Hour))}), fixture(t, "valid.ndjson"))

@@ -2,10 +2,16 @@
 // database, the same in an S3 bucket and in a local folder:
 //
 //	PREFIX/SLUG/IDENTIFIER.json   immutable document, written first, never replaced
-//	PREFIX/SLUG/IDENTIFIER.svg    immutable chart
+//	PREFIX/SLUG/IDENTIFIER.svg    its chart (a picture: redrawn when it differs)
+//	PREFIX/SLUG/IDENTIFIER.pairs.json      immutable head-to-head document
+//	PREFIX/SLUG/IDENTIFIER.observed.svg    its heatmaps (pictures)
+//	PREFIX/SLUG/IDENTIFIER.predicted.svg
 //	PREFIX/SLUG/latest.json       replaced only after the immutable ones are stored,
 //	PREFIX/SLUG/latest.svg        and never by an older snapshot (a backfill)
+//	PREFIX/SLUG/index.json        the leaderboard's snapshots, newest first
+//	PREFIX/SLUG/index.html        the leaderboard's page (site.Board)
 //	PREFIX/index.json             every leaderboard's latest snapshot, written last
+//	PREFIX/index.html             the site's front page (site.Index), after index.json
 //	PREFIX/held/SLUG/IDENTIFIER.json  a leaderboard the guard held back, with the reasons
 //
 // and the order of writes that keeps a reader from ever seeing a latest
@@ -30,6 +36,9 @@ import (
 const (
 	CacheImmutable = "public, max-age=31536000, immutable"
 	CacheLatest    = "public, max-age=300"
+	// CachePicture is the lifetime of a snapshot's pictures, which a
+	// later version may redraw.
+	CachePicture = "public, max-age=86400"
 )
 
 // Content types of the stored files.
@@ -86,42 +95,33 @@ func (s *Sink) String() string { return s.objs.String() }
 // Publish stores a snapshot's document and chart: IDENTIFIER.json (when a
 // document of that name exists, it must be byte-identical, as it is when
 // the same snapshot is published again; a different one is an error with
-// status BadInput and nothing further is written), IDENTIFIER.svg (an
-// existing chart is kept as it is: the document is the record, the chart
-// only its picture), then latest.json and latest.svg, unless latest holds
-// a newer snapshot already (see replaceLatest).
+// status BadInput and nothing further is written), IDENTIFIER.svg, the
+// extra files (IDENTIFIER.SUFFIX), then latest.json and latest.svg, unless
+// latest holds a newer snapshot already (see replaceLatest). Documents
+// (JSON) are immutable: an existing one must be byte-identical. Pictures
+// (SVG) are drawings of the documents: an existing one that differs (drawn
+// by an older version, which may have drawn it wrong) is replaced, so that
+// a fixed drawing reaches the snapshots it broke.
 //
 // slug must be a leaderboard slug (names.Leaderboard) and identifier a
 // plain file name that is not "latest" nor hidden: whatever the callers
 // checked, nothing is written outside the slug's folder or over the
 // layout's own files (status BadInput).
-func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []byte) error {
+func (s *Sink) Publish(ctx context.Context, slug, identifier string, doc, svg []byte, extras ...Extra) error {
 	if err := names.Leaderboard(slug); err != nil {
 		return exitcode.New(exitcode.BadInput, fmt.Errorf("%s: refused leaderboard %q: %v", s.objs, slug, err))
 	}
-	if err := names.Segment(identifier); err != nil || identifier == "latest" || strings.HasPrefix(identifier, ".") {
+	if err := names.Segment(identifier); err != nil || identifier == "latest" || identifier == "index" || strings.HasPrefix(identifier, ".") {
 		return exitcode.New(exitcode.BadInput, fmt.Errorf("%s: refused snapshot identifier %q", s.objs, identifier))
 	}
-	key := slug + "/" + identifier + ".json"
-	immutable := Meta{ContentType: TypeJSON, CacheControl: CacheImmutable}
-	created, err := s.objs.Create(ctx, key, doc, immutable)
-	if err != nil {
-		return fmt.Errorf("%s: write %s: %w", s.objs, key, err)
-	}
-	if !created {
-		old, found, err := s.objs.Get(ctx, key)
-		if err != nil {
-			return fmt.Errorf("%s: read %s: %w", s.objs, key, err)
+	files := append([]Extra{{Suffix: "json", Body: doc, ContentType: TypeJSON}, {Suffix: "svg", Body: svg, ContentType: TypeSVG}}, extras...)
+	for _, f := range files {
+		if err := names.Segment(identifier + "." + f.Suffix); err != nil || (f.ContentType != TypeJSON && f.ContentType != TypeSVG) {
+			return exitcode.New(exitcode.Failure, fmt.Errorf("%s: refused file %s.%s (%s)", s.objs, identifier, f.Suffix, f.ContentType))
 		}
-		if !found || !bytes.Equal(old, doc) {
-			return exitcode.WithHint(exitcode.BadInput,
-				fmt.Errorf("%s: %s exists with different content", s.objs, key),
-				"a different snapshot was published under this identifier; publish again a second later")
+		if err := s.storeImmutable(ctx, slug+"/"+identifier+"."+f.Suffix, f); err != nil {
+			return err
 		}
-	}
-	svgKey := slug + "/" + identifier + ".svg"
-	if _, err := s.objs.Create(ctx, svgKey, svg, Meta{ContentType: TypeSVG, CacheControl: CacheImmutable}); err != nil {
-		return fmt.Errorf("%s: write %s: %w", s.objs, svgKey, err)
 	}
 	if s.BeforeLatest != nil {
 		s.BeforeLatest()
@@ -170,6 +170,48 @@ func (s *Sink) replaceLatest(ctx context.Context, slug, identifier string, doc, 
 		return fmt.Errorf("%s: write %s/latest.svg: %w", s.objs, slug, err)
 	}
 	return nil
+}
+
+// Extra is a file of a snapshot besides its document and chart, stored
+// as SLUG/IDENTIFIER.SUFFIX: a JSON document (TypeJSON) or a picture
+// (TypeSVG).
+type Extra struct {
+	Suffix      string // "pairs.json", "observed.svg", ...
+	Body        []byte
+	ContentType string
+}
+
+// storeImmutable stores one of a snapshot's files under key unless it is
+// there: a JSON document must then be byte-identical (else BadInput), a
+// picture that differs is replaced.
+func (s *Sink) storeImmutable(ctx context.Context, key string, f Extra) error {
+	m := Meta{ContentType: f.ContentType, CacheControl: CacheImmutable}
+	if f.ContentType == TypeSVG {
+		m.CacheControl = CachePicture
+	}
+	created, err := s.objs.Create(ctx, key, f.Body, m)
+	if err != nil {
+		return fmt.Errorf("%s: write %s: %w", s.objs, key, err)
+	}
+	if created {
+		return nil
+	}
+	old, found, err := s.objs.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("%s: read %s: %w", s.objs, key, err)
+	}
+	switch {
+	case found && bytes.Equal(old, f.Body):
+		return nil
+	case f.ContentType == TypeSVG:
+		if err := s.objs.Put(ctx, key, f.Body, m); err != nil {
+			return fmt.Errorf("%s: write %s: %w", s.objs, key, err)
+		}
+		return nil
+	}
+	return exitcode.WithHint(exitcode.BadInput,
+		fmt.Errorf("%s: %s exists with different content", s.objs, key),
+		"a different snapshot was published under this identifier; publish again a second later")
 }
 
 // HeldFolder is the top-level folder of held leaderboards; like runs/ and

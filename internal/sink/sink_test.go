@@ -43,12 +43,30 @@ func exercise(t *testing.T, objs Objects, read func(key string) string) {
 			t.Errorf("%s holds %q, want %q", key, got, want)
 		}
 	}
-	// The same snapshot again is fine (a rerun after a partial failure).
-	if err := s.Publish(ctx, "overall", "snapshot_1", doc1, []byte("<svg>other drawing</svg>")); err != nil {
+	// The same snapshot again is fine (a rerun after a partial failure),
+	// and its pictures are redrawn: a fixed drawing replaces a broken one.
+	redrawn := []byte("<svg>fixed drawing</svg>")
+	pairs := Extra{Suffix: "pairs.json", Body: []byte(`{"pairs":[]}`), ContentType: TypeJSON}
+	heat := Extra{Suffix: "observed.svg", Body: []byte("<svg>heat</svg>"), ContentType: TypeSVG}
+	if err := s.Publish(ctx, "overall", "snapshot_1", doc1, redrawn, pairs, heat); err != nil {
 		t.Errorf("republishing the same document: %v", err)
 	}
-	if got := read("overall/snapshot_1.svg"); got != string(svg1) {
-		t.Errorf("the immutable chart was replaced: %q", got)
+	for key, want := range map[string]string{
+		"overall/snapshot_1.svg": string(redrawn), "overall/latest.svg": string(redrawn),
+		"overall/snapshot_1.pairs.json": string(pairs.Body), "overall/snapshot_1.observed.svg": string(heat.Body),
+	} {
+		if got := read(key); got != want {
+			t.Errorf("%s holds %q, want %q", key, got, want)
+		}
+	}
+	// An extra document is immutable like the document.
+	other := pairs
+	other.Body = []byte(`{"pairs":[1]}`)
+	if err := s.Publish(ctx, "overall", "snapshot_1", doc1, redrawn, other); exitcode.Code(err) != exitcode.BadInput {
+		t.Errorf("overwriting an immutable pairs document: %v", err)
+	}
+	if got := read("overall/snapshot_1.pairs.json"); got != string(pairs.Body) {
+		t.Errorf("the immutable pairs document was replaced: %q", got)
 	}
 	// A different document under the same identifier is refused, and
 	// latest stays.

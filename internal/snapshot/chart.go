@@ -166,7 +166,7 @@ func title(d *Document, sty text.Style, max vg.Length) string {
 	if t, err := time.Parse(time.RFC3339, d.PublishedAt); err == nil {
 		date = t.UTC().Format("2006-01-02")
 	}
-	rest := fmt.Sprintf(" — %s — %s battles", CleanText(date), thousands(d.Battles))
+	rest := fmt.Sprintf(" — %s — %s battles", CleanText(date), Thousands(d.Battles))
 	return shorten(sty, CleanText(d.Name), max-textWidth(sty, rest)) + rest
 }
 
@@ -186,8 +186,8 @@ func confidence(c float64) float64 {
 	return c
 }
 
-// thousands writes n with commas between groups of three digits.
-func thousands(n int64) string {
+// Thousands writes n with commas between groups of three digits.
+func Thousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")

@@ -1,0 +1,157 @@
+package site
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/snapshot"
+)
+
+var published = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+
+// board is a small published leaderboard whose names try to break a page.
+func board() *snapshot.Document {
+	rec := &leaderboard.Record{
+		Leaderboard: "overall", Name: `Overall <i>"&"</i>`, Status: leaderboard.Ranked, Battles: 12345, Models: 4,
+		Params: leaderboard.Params{Bootstrap: 1000, Confidence: 0.9},
+		Fit:    &leaderboard.Fit{WellPosed: false, Undefeated: []string{"<script>alert(1)</script>"}},
+		Entries: []leaderboard.Entry{
+			{Rank: 1, Model: "<script>alert(1)</script>", Score: 1200, CILower: 1150, CIUpper: 1260, Votes: 600, Flags: []string{"undefeated"}, RankBest: 1, RankWorst: 1, Tier: 1},
+			{Rank: 2, Model: "gpt-4o", Score: 1100, CILower: 1080, CIUpper: 1120, Votes: 580, RankBest: 2, RankWorst: 3, Tier: 2},
+			{Rank: 3, Model: "ctl\x1b[31m\u202e", Score: 1090, CILower: 1070, CIUpper: 1110, Votes: 500, RankBest: 2, RankWorst: 3, Tier: 2},
+			{Rank: 4, Model: strings.Repeat("long-", 40), Score: 900, CILower: 850, CIUpper: 950, Votes: 480, RankBest: 4, RankWorst: 4, Tier: 3},
+		},
+	}
+	return snapshot.Build(rec, snapshot.Meta{Identifier: snapshot.Identifier(published), PublishedAt: published,
+		Models: map[string]snapshot.Model{
+			"gpt-4o": {Name: "GPT-4o", Organization: `Open"AI" <b>`, License: "proprietary", Link: "javascript:alert(2)"},
+		}})
+}
+
+// noForeign fails when a page refers to anything outside its folder tree
+// or runs anything: no script, no absolute or protocol-relative URL, no
+// @import or url() in its style.
+func noForeign(t *testing.T, page string) {
+	t.Helper()
+	for _, bad := range []string{"<script", "<link", "@import", "url(", "javascript:", "//fonts", "<iframe", "<object", "<embed"} {
+		if strings.Contains(strings.ToLower(page), bad) {
+			t.Errorf("the page holds %q", bad)
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?i)(?:href|src)="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		u := m[1]
+		if strings.Contains(u, "://") || strings.HasPrefix(u, "//") || strings.HasPrefix(u, "/") {
+			if !strings.HasPrefix(u, "https://") { // only a model's own link leaves the site, as a link
+				t.Errorf("the page refers to %q", u)
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?i)src="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if strings.Contains(m[1], "://") {
+			t.Errorf("the page loads %q from elsewhere", m[1])
+		}
+	}
+	if strings.ContainsAny(page, "\x00\x1b\u202e") {
+		t.Errorf("the page holds control or format characters")
+	}
+}
+
+func TestBoardPage(t *testing.T) {
+	d := board()
+	id := d.Identifier
+	older := snapshot.HistoryEntryOf(d)
+	older.Identifier, older.PublishedAt = "snapshot_2025-03-13_09-00-00", "2025-03-13T09:00:00Z"
+	older.Document, older.Chart = "overall/snapshot_2025-03-13_09-00-00.json", "overall/snapshot_2025-03-13_09-00-00.svg"
+	h := &snapshot.History{Leaderboard: "overall", Snapshots: []snapshot.HistoryEntry{snapshot.HistoryEntryOf(d), older}}
+	idx := &snapshot.Index{Leaderboards: []snapshot.IndexEntry{
+		snapshot.IndexEntryOf(d), {Leaderboard: "overall-style", Variant: leaderboard.VariantStyle, VariantOf: "overall"},
+	}}
+	b, err := BoardPage(Board{Doc: d, History: h, Index: idx, Runs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	noForeign(t, page)
+	for _, want := range []string{
+		`&lt;script&gt;alert(1)&lt;/script&gt;`, // the model's name, as text
+		`Overall &lt;i&gt;&#34;&amp;&#34;&lt;/i&gt;`,
+		`<td class="n ranks">2–3</td>`, `<td class="n tier">3</td>`,
+		"GPT-4o", "Open&#34;AI&#34; &lt;b&gt;", "proprietary", "1150.0 – 1260.0", "600",
+		"12,345 battles", "90% intervals from 1000 bootstrap rounds", "2025-03-14 09:26 UTC",
+		`src="` + id + `.svg"`, `src="` + id + `.observed.svg"`, `src="` + id + `.predicted.svg"`,
+		`href="` + id + `.json"`, `href="` + id + `.pairs.json"`, `href="latest.json"`, `href="index.json"`,
+		`href="snapshot_2025-03-13_09-00-00.json"`, `href="../index.html"`, `href="../runs/index.html"`,
+		`href="../overall-style/index.html"`, "no maximum-likelihood scores", "ctl\ufffd[31m\ufffd",
+		strings.Repeat("long-", 40),
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `href="javascript`) || strings.Contains(page, "alert(2)") {
+		t.Errorf("a model's javascript: link reached the page")
+	}
+
+	// Without history, no heatmaps nor earlier snapshots; a variant links
+	// back to its leaderboard.
+	d.Variant, d.VariantOf, d.Leaderboard = leaderboard.VariantStyle, "overall", "overall-style"
+	d.Style = &leaderboard.Style{Intervals: "sandwich", LengthUnit: "characters", Coefficients: []leaderboard.Coefficient{
+		{Feature: "length", Beta: 0.25, CILower: 0.2, CIUpper: 0.3}, {Feature: "bold", Dropped: "did not vary"}}}
+	b, err = BoardPage(Board{Doc: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = string(b)
+	noForeign(t, page)
+	for _, want := range []string{`href="../overall/index.html"`, "style-controlled", "0.250", "0.200 – 0.300", "not estimated: did not vary"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the variant's page lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"observed.svg", "Earlier snapshots", "runs/index.html"} {
+		if strings.Contains(page, unwanted) {
+			t.Errorf("the page without history or runs shows %q", unwanted)
+		}
+	}
+}
+
+func TestFrontPage(t *testing.T) {
+	d := board()
+	g := *d
+	g.Leaderboard, g.Name = "genomics", "Genomics"
+	style := snapshot.IndexEntry{Leaderboard: "overall-style", Name: "Overall (style-controlled)", Variant: leaderboard.VariantStyle, VariantOf: "overall"}
+	idx := &snapshot.Index{UpdatedAt: "2025-03-14T09:27:00Z", Leaderboards: []snapshot.IndexEntry{
+		snapshot.IndexEntryOf(&g), snapshot.IndexEntryOf(d), style,
+	}}
+	b, err := Index(Front{Index: idx, Latest: map[string]*snapshot.Document{"overall": d}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	noForeign(t, page)
+	for _, want := range []string{
+		`href="overall/index.html"`, `href="genomics/index.html"`, `href="overall-style/index.html"`,
+		"Genomics", "2025-03-14 · 12,345 battles · 4 models", `&lt;script&gt;alert(1)&lt;/script&gt;`,
+		"GPT-4o", "(ranks 2–3)", "updated 2025-03-14 09:27 UTC", `href="index.json"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the front page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, strings.Repeat("long-", 40)) {
+		t.Errorf("the front page shows more than the top %d models", TopModels)
+	}
+	if strings.Contains(page, "runs/index.html") {
+		t.Errorf("a link to the job runs without them")
+	}
+	if n := strings.Count(page, `class="card"`); n != 2 {
+		t.Errorf("%d cards, want 2 (the style-controlled variant goes with its leaderboard)", n)
+	}
+	empty, err := Index(Front{Index: &snapshot.Index{}})
+	if err != nil || !strings.Contains(string(empty), "No leaderboard published yet") {
+		t.Errorf("the front page of nothing: %v %s", err, empty)
+	}
+}
