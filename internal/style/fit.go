@@ -79,15 +79,21 @@ func WellPosed(p Problem, weights []float64) bool {
 	return bt.WellPosed(bt.Problem{Models: p.Models, Pairs: plainPairs(p, weights, nil)})
 }
 
+// weight is row r's battles: weights[r], or the row's W when weights is
+// nil.
+func weight(p Problem, weights []float64, r int) float64 {
+	if weights != nil {
+		return weights[r]
+	}
+	return p.Rows[r].W
+}
+
 // plainPairs sums the rows into the pairs of a plain problem, into buf.
 func plainPairs(p Problem, weights []float64, buf []bt.Pair) []bt.Pair {
 	pairs := buf[:0]
 	for r := range p.Rows {
 		row := &p.Rows[r]
-		w := row.W
-		if weights != nil {
-			w = weights[r]
-		}
+		w := weight(p, weights, r)
 		if w == 0 {
 			continue
 		}
@@ -157,13 +163,13 @@ func Fit(p Problem, o Options) Result {
 		if res.Prior == 0 {
 			shift(w.h, n, m)
 		}
-		if !cholesky(w.h, w.chol, m) {
+		if !bt.Cholesky(w.h, w.chol, m) {
 			break
 		}
 		for i := range m {
 			w.step[i] = -w.g[i]
 		}
-		cholSolve(w.chol, m, w.step)
+		bt.CholSolve(w.chol, m, w.step)
 		var stepMax float64
 		stepMax, loss = advance(p, o.Weights, res.Prior, th, w.step, w.nxt, loss)
 		if stepMax < tol {
@@ -240,19 +246,16 @@ func objective(p Problem, weights []float64, prior float64, th []float64) float6
 	s := 0.0
 	for r := range p.Rows {
 		row := &p.Rows[r]
-		w := row.W
-		if weights != nil {
-			w = weights[r]
-		}
+		w := weight(p, weights, r)
 		if w == 0 {
 			continue
 		}
 		x := eta(row, th, n)
-		s -= w * (row.Y*logSigmoid(x) + (1-row.Y)*logSigmoid(-x))
+		s -= w * (row.Y*bt.LogSigmoid(x) + (1-row.Y)*bt.LogSigmoid(-x))
 	}
 	if prior > 0 {
 		for _, v := range th[:n] {
-			s -= prior * 0.5 * (logSigmoid(Alpha*v) + logSigmoid(-Alpha*v))
+			s -= prior * 0.5 * (bt.LogSigmoid(Alpha*v) + bt.LogSigmoid(-Alpha*v))
 		}
 	}
 	return s
@@ -301,10 +304,7 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 	}
 	for r := range p.Rows {
 		row := &p.Rows[r]
-		w := row.W
-		if weights != nil {
-			w = weights[r]
-		}
+		w := weight(p, weights, r)
 		if w == 0 {
 			continue
 		}
@@ -319,7 +319,7 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 			}
 			pi, pj = row.I, row.J
 		}
-		s := sigmoid(eta(row, th, n))
+		s := bt.Sigmoid(eta(row, th, n))
 		c := w * (s - row.Y)
 		g[row.I] += Alpha * c
 		g[row.J] -= Alpha * c
@@ -353,7 +353,7 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 	}
 	if prior > 0 {
 		for i, v := range th[:n] {
-			sg := sigmoid(Alpha * v)
+			sg := bt.Sigmoid(Alpha * v)
 			g[i] += Alpha * prior * (sg - 0.5)
 			if h != nil {
 				h[i*m+i] += Alpha * Alpha * prior * sg * (1 - sg)
@@ -410,61 +410,5 @@ func centre(r []float64) {
 	s /= float64(len(r))
 	for i := range r {
 		r[i] -= s
-	}
-}
-
-func logSigmoid(x float64) float64 {
-	if x >= 0 {
-		return -math.Log1p(math.Exp(-x))
-	}
-	return x - math.Log1p(math.Exp(x))
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-// cholesky factors the symmetric positive definite a (m×m) into the lower
-// triangle of l, reporting false when a is not positive definite.
-func cholesky(a, l []float64, m int) bool {
-	for i := range m {
-		for j := 0; j <= i; j++ {
-			s := a[i*m+j]
-			ri, rj := l[i*m:i*m+j], l[j*m:j*m+j]
-			for k := range ri {
-				s -= ri[k] * rj[k]
-			}
-			if i == j {
-				if s <= 0 || math.IsNaN(s) {
-					return false
-				}
-				l[i*m+i] = math.Sqrt(s)
-			} else {
-				l[i*m+j] = s / l[j*m+j]
-			}
-		}
-	}
-	return true
-}
-
-// cholSolve solves L·Lᵀ·x = b in place.
-func cholSolve(l []float64, m int, b []float64) {
-	for i := range m {
-		s := b[i]
-		for k := range i {
-			s -= l[i*m+k] * b[k]
-		}
-		b[i] = s / l[i*m+i]
-	}
-	for i := m - 1; i >= 0; i-- {
-		s := b[i]
-		for k := i + 1; k < m; k++ {
-			s -= l[k*m+i] * b[k]
-		}
-		b[i] = s / l[i*m+i]
 	}
 }

@@ -1,6 +1,10 @@
 package style
 
-import "math"
+import (
+	"math"
+
+	"github.com/bixarena/arena-snapshots/internal/bt"
+)
 
 // Errors are the standard errors of a fit's parameters: of each rating
 // (log10 units; a score's is 400 times it) and of each coefficient (0 for
@@ -40,7 +44,7 @@ func Sandwich(p Problem, fit Result) Errors {
 		shift(h, n, m)
 	}
 	out := Errors{Ratings: make([]float64, n)}
-	if !cholesky(h, l, m) {
+	if !bt.Cholesky(h, l, m) {
 		for i := range out.Ratings {
 			out.Ratings[i] = math.NaN()
 		}
@@ -55,7 +59,7 @@ func Sandwich(p Problem, fit Result) Errors {
 		col := g
 		clear(col)
 		col[j] = 1
-		cholSolve(l, m, col)
+		bt.CholSolve(l, m, col)
 		copy(a[j*m:(j+1)*m], col)
 	}
 	// b = M·H⁻¹; V_ii = Σ_k (H⁻¹)_ik b_ki.

@@ -64,7 +64,7 @@ func simulate(seed uint64, models, battles int, beta [K]float64, ties bool) worl
 		switch {
 		case ties && rng.Float64() < 0.1:
 			rows[b].Y = 0.5
-		case rng.Float64() < sigmoid(x):
+		case rng.Float64() < bt.Sigmoid(x):
 			rows[b].Y = 1
 		}
 		std[b].Y = rows[b].Y
@@ -161,7 +161,7 @@ func TestHandCase(t *testing.T) {
 	for _, pair := range [][2]int32{{0, 1}, {0, 2}, {1, 2}} {
 		for _, d := range [][K]float64{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
 			row := Row{I: pair[0], J: pair[1], D: d}
-			s := sigmoid(eta(&row, th, 3))
+			s := bt.Sigmoid(eta(&row, th, 3))
 			won, lost := row, row
 			won.Y, won.W = 1, 1000*s
 			lost.Y, lost.W = 0, 1000*(1-s)
