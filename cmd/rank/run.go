@@ -222,6 +222,10 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	}
 	for _, r := range records {
 		warnIllPosed(log, r)
+		if r.Style != nil && r.Style.Intervals != o.StyleCI {
+			log.Warnf("%s: style-controlled intervals by %s, not %s: its lines' counts add up to far more battles (%d) than a bootstrap round can draw one by one",
+				r.Leaderboard, r.Style.Intervals, o.StyleCI, r.Battles)
+		}
 	}
 
 	w := bufio.NewWriterSize(stdout, 64<<10)

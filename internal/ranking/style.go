@@ -316,7 +316,7 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options, consume bool) leaderb
 	lower := make([]float64, len(d.models))
 	upper := make([]float64, len(d.models))
 	var blo, bhi [style.K]float64
-	if o.StyleCI == leaderboard.IntervalsBootstrap {
+	if o.StyleCI == leaderboard.IntervalsBootstrap && style.Resamplable(d.problem) {
 		st.Intervals = leaderboard.IntervalsBootstrap
 		h := fnv.New64a()
 		h.Write([]byte(slug))

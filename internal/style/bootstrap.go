@@ -37,6 +37,20 @@ type Rounds struct {
 	IllPosed, NotConverged int
 }
 
+// Resamplable says whether Bootstrap's rounds cost what p's rows cost: a
+// round draws its N battles one by one, so lines whose counts add up to
+// far more battles than there are rows (a file of hand-made counts, up to
+// 2^40 a line) would make every round as long as N. Beyond 16 battles a
+// row on average (and a million battles), callers use the sandwich
+// intervals instead, and say so.
+func Resamplable(p Problem) bool {
+	var n float64
+	for i := range p.Rows {
+		n += p.Rows[i].W
+	}
+	return n <= 16*float64(len(p.Rows))+1<<20
+}
+
 // Bootstrap refits p on Rounds multinomial resamples of its battles: each
 // round draws the battles' counts from Multinomial(N, w/N) over the rows
 // (N battles in all; the rows cannot be collapsed into the plain
