@@ -6,6 +6,7 @@
 #   scripts/bench.sh            everything (makes 1M-battle databases once: a few minutes)
 #   scripts/bench.sh rank       only rank (no database needed)
 #   scripts/bench.sh go         only the Go benchmarks of the cores
+#   scripts/bench.sh style      only style control (scripts/bench-style.sh)
 #
 # The parts: rank on synthetic battles (scripts/bench-rank.sh);
 # battles-export against psql \copy (scripts/bench-export.sh); publishing
@@ -27,6 +28,12 @@ fi
 if [ "$what" = all ] || [ "$what" = rank ]; then
 	section "rank"
 	scripts/bench-rank.sh
+fi
+if [ "$what" = all ] || [ "$what" = style ]; then
+	section "style control"
+	# The export part makes a 1M-battle database with two rounds per battle
+	# (about 5 GB, once); "scripts/bench.sh style" runs only this section.
+	scripts/bench-style.sh
 fi
 if [ "$what" = all ]; then
 	if [ -z "${VERSITYGW:-}" ] && [ -x .cache/bin/versitygw ]; then export VERSITYGW=$PWD/.cache/bin/versitygw; fi
