@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
@@ -19,18 +17,12 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/export"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/jackc/pgx/v5"
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 )
 
 const tool = "battles-export"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { clix.Main(run) }
 
 const description = `Writes the battles that qualify for the overall leaderboard (an evaluation,
 and an effective validation that says the battle is biomedical) to stdout as
@@ -77,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.StringFlag{Name: "since", Usage: "only battles created at or after `TIME` (RFC 3339, like 2025-01-31T00:00:00Z)"},
 			&cli.StringFlag{Name: "until", Usage: "only battles created before `TIME` (RFC 3339)"},
 			&cli.BoolFlag{Name: "print-query", Hidden: true, Usage: "print the battle query and exit (for benchmarks)"},
+			clix.NoProgressFlag(),
+			clix.CheckSettingsFlag(),
 		},
 		Action: func(c *cli.Context) error { return exportBattles(c, stdout, stderr, log) },
 	}
@@ -102,13 +96,24 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Since.Before(o.Until) {
 		return clix.Usagef("--since must be before --until")
 	}
-	cfg, err := pgconf.Config(pgconf.ConnString(c.String("database-url"), os.Getenv))
+	cfg, err := pgconf.Load(c.String("database-url"), os.Getenv)
 	if err != nil {
 		return err
+	}
+	if c.Bool(clix.CheckSettings) {
+		return nil
 	}
 	start := time.Now()
 	log.Event("start", "database", pgconf.Describe(cfg), "aggregate", o.Aggregate, "style", o.Style, "leaderboard", o.Leaderboard,
 		"since", c.String("since"), "until", c.String("until"))
+	var bar *clix.Progress
+	if clix.ShowProgress(c, stdout, stderr, log, os.Getenv) {
+		// A spinner while connecting and while the database runs the
+		// query (the time goes there), then the lines written.
+		bar = clix.NewProgress(stderr, tool, "connecting to "+pgconf.Describe(cfg), "lines", 0)
+		o.Progress = func(n int64) { bar.Describe("writing battles"); bar.Set(n) }
+		defer bar.Finish()
+	}
 	conn, err := pgconf.Connect(c.Context, cfg)
 	if err != nil {
 		return err
@@ -117,20 +122,7 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 	if c.Bool("print-query") {
 		return printQuery(c.Context, stdout, conn, o)
 	}
-
-	if clix.IsTerminal(stderr) && !log.JSON() {
-		bar := progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("battles-export"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("rows"),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		o.Progress = func(n int64) { bar.Set64(n) }
-		defer bar.Clear()
-	}
+	bar.Describe("querying the database")
 	stats, err := export.Run(c.Context, conn, stdout, o)
 	if err != nil {
 		return err

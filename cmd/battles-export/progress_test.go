@@ -3,24 +3,37 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/bixarena/arena-snapshots/internal/scripttest"
 )
 
-// On a terminal, battles-export shows rows and rows per second on stderr;
-// stdout is the same as without one.
+// On a terminal, battles-export shows a spinner with the elapsed time while
+// the database runs its query (here: waits behind a lock for a while), and
+// clears it at the end; stdout is the same as without one.
 func TestProgressOnTerminal(t *testing.T) {
-	url := pgtest.NewDB(t, "testdata/demo.sql")
+	url := pgtest.NewDB(t, filepath.Join("cmd", "battles-export", "testdata", "battles.sql"))
+	ctx := context.Background()
+	locker := pgtest.Connect(t, url)
+	tx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE api.battle_evaluation IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(700*time.Millisecond, func() { tx.Rollback(ctx) })
 	args := []string{tool, "--database-url", url}
 	code, onTerminal, shown := scripttest.OnTerminal(t, run, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, shown)
 	}
-	if !strings.Contains(shown, "rows") {
-		t.Errorf("no progress on the terminal; it showed %q", shown)
+	if !strings.Contains(shown, "\r\x1b[Kbattles-export: querying the database  ⠙  0s") || !strings.HasSuffix(shown, "\r\x1b[K") {
+		t.Errorf("no spinner while the query runs, or not cleared; it showed %q", shown)
 	}
 	var plain, stderr bytes.Buffer
 	if code := run(context.Background(), args, nil, &plain, &stderr); code != 0 || stderr.Len() != 0 {

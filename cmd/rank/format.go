@@ -26,7 +26,8 @@ func writeNDJSON(w io.Writer, records []leaderboard.Record) error {
 	return nil
 }
 
-// writeTable writes, per leaderboard, a title line and an aligned table.
+// writeTable writes, per leaderboard, a title line and an aligned table,
+// or one line saying why it was skipped, with the threshold and its flag.
 func writeTable(w io.Writer, records []leaderboard.Record) error {
 	for i, r := range records {
 		if i > 0 {
@@ -40,7 +41,7 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 			title += ", style-controlled"
 		}
 		if r.Status == leaderboard.Skipped {
-			fmt.Fprintf(w, "%s: skipped, %s: %d battles, %d models\n", title, strings.ReplaceAll(r.Reason, "_", " "), r.Battles, r.Models)
+			fmt.Fprintf(w, "%s: skipped: %s\n", title, skipped(r))
 			continue
 		}
 		level := percent(r.Params.Confidence)
@@ -50,12 +51,18 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (%s intervals from %d bootstrap rounds, seed %d)\n",
 				title, r.Battles, r.Models, len(r.Entries), level, r.Params.Bootstrap, r.Provenance.Seed)
 		}
+		if r.Params.Significant {
+			fmt.Fprintf(w, "ranks by significance (--significant): 1 + the models whose %s interval lies wholly above\n", level)
+		}
+		if len(r.Dropped) > 0 {
+			fmt.Fprintf(w, "not ranked: %s\n", dropped(r))
+		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "rank\t  ranks\ttier\tmodel\t  score\t%s interval\t  votes\tflags\n", level)
+		fmt.Fprintf(tw, "rank\t  ranks\ttier\tmodel\t  score\t   %s interval\t  votes\tflags\n", level)
 		for _, e := range r.Entries {
-			fmt.Fprintf(tw, "%4d\t%7s\t%4d\t%s\t%7.1f\t%s\t%7d\t%s\n", e.Rank, rankRange(e), e.Tier, e.Model, e.Score,
-				fmt.Sprintf("-%.1f/+%.1f", e.Score-e.CILower, e.CIUpper-e.Score), e.Votes, strings.Join(e.Flags, ","))
+			fmt.Fprintf(tw, "%4d\t%7s\t%4d\t%s\t%7.1f\t%7.1f .. %-7.1f\t%7d\t%s\n", e.Rank, rankRange(e), e.Tier, e.Model, e.Score,
+				e.CILower, e.CIUpper, e.Votes, strings.Join(e.Flags, ","))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -67,6 +74,63 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 		}
 	}
 	return nil
+}
+
+// skipped says why a leaderboard was skipped, with the threshold and the
+// flag that sets it.
+func skipped(r leaderboard.Record) string {
+	p := r.Params
+	switch r.Reason {
+	case leaderboard.ReasonInsufficientBattles:
+		return fmt.Sprintf("%d battles < --min-battles %d", r.Battles, p.MinBattles)
+	case leaderboard.ReasonInsufficientModels:
+		return fmt.Sprintf("%d models < --min-models %d (%d battles)", r.Models, p.MinModels, r.Battles)
+	case leaderboard.ReasonInsufficientEntries:
+		return fmt.Sprintf("%d models ranked < --min-models %d; not ranked: %s", r.Models-len(r.Dropped), p.MinModels, dropped(r))
+	case leaderboard.ReasonNoEntries:
+		if r.Models == 0 {
+			return "no battles"
+		}
+		most := int64(0)
+		for _, d := range r.Dropped {
+			if d.Reason == leaderboard.DroppedVotes {
+				most = max(most, d.Votes)
+			}
+		}
+		if most > 0 || p.MinVotes > 0 {
+			return fmt.Sprintf("no model has %d votes (--min-votes %d; the most: %d) in %d battles between %d models", p.MinVotes, p.MinVotes, most, r.Battles, r.Models)
+		}
+		return fmt.Sprintf("no model has a finite score (%d battles, %d models)", r.Battles, r.Models)
+	}
+	return strings.ReplaceAll(r.Reason, "_", " ")
+}
+
+// dropped lists the models of a leaderboard that have no entry, and why.
+func dropped(r leaderboard.Record) string {
+	const most = 8
+	var votes, scores []string
+	for _, d := range r.Dropped {
+		switch d.Reason {
+		case leaderboard.DroppedVotes:
+			votes = append(votes, fmt.Sprintf("%s (%d)", d.Model, d.Votes))
+		default:
+			scores = append(scores, d.Model)
+		}
+	}
+	list := func(names []string) string {
+		if len(names) > most {
+			return strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
+		}
+		return strings.Join(names, ", ")
+	}
+	var parts []string
+	if len(votes) > 0 {
+		parts = append(parts, fmt.Sprintf("%s with fewer votes than --min-votes %d", list(votes), r.Params.MinVotes))
+	}
+	if len(scores) > 0 {
+		parts = append(parts, fmt.Sprintf("%s without a finite score in (0, 3000]", list(scores)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // writeStyle writes a style-controlled leaderboard's title line and its

@@ -3,42 +3,110 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/scripttest"
-	"github.com/bixarena/arena-snapshots/internal/synth"
 )
 
-// On a terminal, rank shows its progress on stderr; the output on stdout
-// is the same as without one.
-func TestProgressOnTerminal(t *testing.T) {
-	in := filepath.Join(t.TempDir(), "battles.ndjson")
-	f, err := os.Create(in)
+// slowFixture is the shipped fixture, read from a stdin that waits before
+// its first byte, so that every run lasts long enough to draw.
+func slowFixture(t *testing.T, wait time.Duration) io.Reader {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures(t), "battles.ndjson"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := synth.Write(f, synth.Options{Battles: 300_000, Models: 20, Categories: 3, Ties: 0.1, Seed: 2}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	args := []string{tool, "--bootstrap", "300", in}
+	return scripttest.SlowReader(b, wait)
+}
 
-	code, onTerminal, shown := scripttest.OnTerminal(t, run, args...)
+// On a terminal, rank draws one progress line on stderr (a spinner while
+// nothing has come yet), redrawn in place and cleared at the end; stdout
+// is the same as without one. --no-progress, NO_PROGRESS and JSON logs
+// draw nothing.
+func TestProgressOnTerminal(t *testing.T) {
+	args := []string{tool, "--bootstrap", "20", "--format", "ndjson"}
+	var onTerminal bytes.Buffer
+	code, shown := scripttest.Terminal(t, run, slowFixture(t, 700*time.Millisecond), &onTerminal, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, shown)
 	}
-	if !strings.Contains(shown, "bootstrap") || !strings.Contains(shown, "rounds") {
-		t.Errorf("no progress on the terminal; it showed %q", shown)
+	if !strings.HasPrefix(shown, "\r\x1b[Krank: reading stdin  ⠋  0s\r\x1b[Krank: reading stdin  ⠙  0s") || !strings.HasSuffix(shown, "\r\x1b[K") {
+		t.Errorf("no progress line on the terminal, or not cleared; it showed %q", shown)
 	}
-
+	if strings.Contains(shown, "\n") {
+		t.Errorf("the progress line is not redrawn in place: %q", shown)
+	}
 	var plain, stderr bytes.Buffer
-	if code := run(context.Background(), args, nil, &plain, &stderr); code != 0 || stderr.Len() != 0 {
+	if code := run(context.Background(), append(args, filepath.Join(fixtures(t), "battles.ndjson")), nil, &plain, &stderr); code != 0 || stderr.Len() != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
-	if plain.String() != onTerminal {
+	if plain.String() != onTerminal.String() {
 		t.Error("stdout differs with a terminal on stderr")
+	}
+
+	for _, tc := range []struct {
+		name, env string
+		args      []string
+	}{
+		{"--no-progress", "", append(args, "--no-progress")},
+		{"NO_PROGRESS=1", "NO_PROGRESS=1", args},
+		{"NO_PROGRESS=yes", "NO_PROGRESS=yes", args},
+		{"LOG_FORMAT=json", "LOG_FORMAT=json", args},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if k, v, ok := strings.Cut(tc.env, "="); ok {
+				t.Setenv(k, v)
+			}
+			code, shown := scripttest.Terminal(t, run, slowFixture(t, 400*time.Millisecond), io.Discard, tc.args...)
+			if code != 0 || strings.Contains(shown, "\x1b[K") || strings.Contains(shown, "reading") {
+				t.Errorf("exit %d, the terminal showed %q", code, shown)
+			}
+		})
+	}
+}
+
+// In a pipe (stdout read by another program), rank is not the last stage
+// on the terminal and draws nothing.
+func TestNoProgressIntoPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan int)
+	go func() {
+		n, _ := io.Copy(io.Discard, r)
+		read <- int(n)
+	}()
+	code, shown := scripttest.Terminal(t, run, slowFixture(t, 400*time.Millisecond), w, tool, "--bootstrap", "20")
+	w.Close()
+	if n := <-read; code != 0 || n == 0 {
+		t.Fatalf("exit %d, %d bytes into the pipe", code, n)
+	}
+	if shown != "" {
+		t.Errorf("the terminal showed %q", shown)
+	}
+}
+
+// rank prints a table for people when stdout is a terminal, NDJSON when it
+// is not; --format decides when given.
+func TestTableOnTerminal(t *testing.T) {
+	in := filepath.Join(fixtures(t), "battles.ndjson")
+	code, screen := scripttest.Terminal(t, run, nil, nil, tool, "--bootstrap", "20", "--no-progress", in)
+	if code != 0 || !strings.Contains(screen, "overall (Overall): 16788 battles, 20 models, 20 ranked") ||
+		!strings.Contains(screen, "95% interval") || strings.Contains(screen, `"leaderboard"`) {
+		t.Errorf("exit %d, a terminal showed:\n%s", code, screen)
+	}
+	code, screen = scripttest.Terminal(t, run, nil, nil, tool, "--bootstrap", "20", "--format", "ndjson", in)
+	if code != 0 || !strings.Contains(screen, `{"leaderboard":"overall"`) {
+		t.Errorf("--format ndjson on a terminal: exit %d:\n%.300s", code, screen)
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{tool, "--bootstrap", "20", in}, nil, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), `{"leaderboard":"overall"`) {
+		t.Errorf("not a terminal: exit %d, stdout %.100q", code, out.String())
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/names"
 	"github.com/bixarena/arena-snapshots/internal/ranking"
 	"github.com/bixarena/arena-snapshots/internal/textin"
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 )
 
@@ -89,12 +88,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.StringFlag{Name: "leaderboard", EnvVars: []string{"LEADERBOARD_SLUG"}, Usage: "compute only the leaderboard `SLUG` (default: all)"},
 			&cli.Uint64Flag{Name: "seed", Value: DefaultSeed, Usage: "bootstrap `SEED`: the same seed and battles give the same output"},
 			&cli.IntFlag{Name: "threads", Value: runtime.NumCPU(), DefaultText: "all cores", Usage: "bootstrap `THREADS` (the output does not depend on it)"},
-			&cli.StringFlag{Name: "format", Value: "ndjson", Usage: "output `FORMAT`: ndjson (for snapshot-publish), table (for people) or csv"},
+			&cli.StringFlag{Name: "format", DefaultText: "table on a terminal, else ndjson", Usage: "output `FORMAT`: ndjson (for snapshot-publish), table (for people) or csv"},
 			&cli.IntFlag{Name: "max-models", Value: DefaultMaxModels, EnvVars: []string{"MAX_MODELS"}, Usage: "refuse an input with more distinct `MODELS` (bad input)"},
 			&cli.IntFlag{Name: "max-categories", Value: DefaultMaxCategories, EnvVars: []string{"MAX_CATEGORIES"}, Usage: "refuse an input with more distinct `CATEGORIES` (bad input)"},
 			&cli.Int64Flag{Name: "max-battles", Value: DefaultMaxBattles, EnvVars: []string{"MAX_BATTLES"}, Usage: "refuse an input of more `BATTLES` in all, counts included (bad input)"},
 			&cli.BoolFlag{Name: "style-control", EnvVars: []string{"STYLE_CONTROL"}, Usage: "also write each leaderboard's style-controlled variant (\"variant\":\"style\"), fitted with the battles' style features (battles-export --style, or public conv_metadata)"},
 			&cli.StringFlag{Name: "style-ci", Value: "sandwich", EnvVars: []string{"STYLE_CI"}, Usage: "`METHOD` of the style-controlled intervals: sandwich (robust standard errors) or bootstrap (--bootstrap rounds resampling battles)"},
+			clix.NoProgressFlag(),
+			clix.CheckSettingsFlag(),
 		},
 		Action: func(c *cli.Context) error { return rank(c, stdin, stdout, stderr, log) },
 	}
@@ -136,6 +137,13 @@ func options(c *cli.Context) (ranking.Options, string, error) {
 	o.Seed = c.Uint64("seed")
 	o.Version = clix.Version()
 	format := c.String("format")
+	if format == "" {
+		// People first on a terminal, data in a pipe.
+		format = "ndjson"
+		if clix.IsTerminal(c.App.Writer) {
+			format = "table"
+		}
+	}
 	if !slices.Contains([]string{"ndjson", "table", "csv"}, format) {
 		return o, "", clix.Usagef("--format must be ndjson, table or csv, got %q", format)
 	}
@@ -157,31 +165,43 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	log.Event("start", "leaderboard", only, "bootstrap", o.Bootstrap, "seed", o.Seed)
-	agg := ranking.NewAggregator(only)
 	names := c.Args().Slice()
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
+	if c.Bool(clix.CheckSettings) {
+		return checkFiles(names)
+	}
+	start := time.Now()
+	log.Event("start", "leaderboard", only, "bootstrap", o.Bootstrap, "seed", o.Seed)
+	agg := ranking.NewAggregator(only)
+	progress := clix.ShowProgress(c, stdout, stderr, log, os.Getenv)
 	var lines, battles int64
 	var known []battle.LeaderboardName
 	var moments []battle.Moment
+	var empty []input
 	for _, name := range names {
-		n, b, h, err := read(c.Context, name, stdin, stderr, agg, sc, o.StyleControl)
+		in, err := read(c.Context, name, stdin, stderr, agg, sc, o.StyleControl, progress)
 		if err != nil {
 			return err
 		}
-		m, err := battle.MomentOf(h)
+		m, err := battle.MomentOf(in.header)
 		if err != nil {
-			return exitcode.New(exitcode.BadInput, fmt.Errorf("%s:1: %v", inputLabel(name), err))
+			return exitcode.New(exitcode.BadInput, fmt.Errorf("%s:1: %v", in.label, err))
 		}
 		moments = append(moments, m)
-		lines, battles = lines+n, battles+b
-		if h != nil {
-			known = append(known, h.Leaderboards...)
+		lines, battles = lines+in.lines, battles+in.battles
+		if in.header != nil {
+			known = append(known, in.header.Leaderboards...)
+		}
+		if in.lines == 0 {
+			empty = append(empty, in)
 		}
 	}
+	if err := noBattles(empty, len(names), log); err != nil {
+		return err
+	}
+	log.Event("read", "lines", lines, "battles", battles, "duration_ms", time.Since(start).Milliseconds())
 	if l := sc.filter.Leaderboard; only != "" && l != "" && l != battle.Overall && l != only {
 		return exitcode.WithHint(exitcode.Usage,
 			fmt.Errorf("--leaderboard (LEADERBOARD_SLUG) %q: the input holds only the battles of leaderboard %q", only, l),
@@ -200,21 +220,15 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 			"known leaderboards: "+strings.Join(slugs, ", "))
 	}
 
-	if clix.IsTerminal(stderr) {
-		bar := progressbar.NewOptions(agg.Rounds(o),
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("bootstrap"),
-			progressbar.OptionSetItsString("rounds"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
+	if progress {
+		bar := clix.NewProgress(stderr, tool, "bootstrap", "rounds", int64(agg.Rounds(o)))
 		o.Progress = func() { bar.Add(1) }
 		defer bar.Finish()
 	}
+	o.Stop = c.Context.Done()
 	records := agg.Records(o)
 	if err := c.Context.Err(); err != nil {
-		return exitcode.New(exitcode.Transient, errors.New("interrupted"))
+		return err // stopped: write nothing
 	}
 	at := battle.Join(moments)
 	for i := range records {
@@ -258,75 +272,164 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	return nil
 }
 
+// input is what reading one input found.
+type input struct {
+	label          string // file name or "stdin"
+	lines, battles int64
+	bytes          int64 // read, blank lines included
+	header         *battle.Header
+	pipe           bool // stdin is a pipe: another program wrote it
+}
+
 // read aggregates one input; name "-" is stdin.
-func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen, style bool) (lines, battles int64, h *battle.Header, err error) {
+func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen, style, progress bool) (input, error) {
+	in := input{label: inputLabel(name)}
 	var r io.Reader = stdin
-	label := inputLabel(name)
-	size := int64(-1)
+	size := int64(0)
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return 0, 0, nil, exitcode.New(exitcode.Usage, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)))
+			return in, exitcode.New(exitcode.Usage, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)))
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
 		}
 		r = f
+	} else if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
+			in.pipe = true
+		}
 	}
-	if clix.IsTerminal(stderr) {
-		bar := progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("reading "+label),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
-		pr := progressbar.NewReader(r, bar)
-		r = &pr
+	if progress {
+		bar := clix.NewProgress(stderr, tool, "reading "+in.label, "", size)
+		r = bar.Reader(r)
 		defer bar.Finish()
 	}
-	d := battle.NewDecoder(r, label)
+	counted := &countingReader{r: r}
+	d := battle.NewDecoder(counted, in.label)
 	d.SetStyle(style)
 	headerSeen := false
 	for d.Next() {
 		if !headerSeen {
 			headerSeen = true
-			if err := begin(sc, agg, label, d.Header()); err != nil {
-				return 0, 0, nil, err
+			if err := begin(sc, agg, in.label, d.Header()); err != nil {
+				return in, err
 			}
 		}
-		keep, err := sc.battle(label, d.Line(), d.Battle())
+		keep, err := sc.battle(in.label, d.Line(), d.Battle())
 		if err != nil {
-			return 0, 0, nil, err
+			return in, err
 		}
 		if keep {
 			agg.Add(d.Battle())
 			if style {
 				if err := agg.AddStyle(d.Battle()); err != nil {
 					hint := "battles-export --style writes them (not with --aggregate); public arena files carry conv_metadata"
-					return 0, 0, nil, exitcode.WithHint(exitcode.BadInput, d.Errorf("%v", err), hint)
+					return in, exitcode.WithHint(exitcode.BadInput, d.Errorf("%v", err), hint)
 				}
 			}
 		}
-		lines++
-		battles += d.Battle().Count
-		if lines&0xffff == 0 && ctx.Err() != nil {
-			return 0, 0, nil, exitcode.New(exitcode.Transient, errors.New("interrupted"))
+		in.lines++
+		in.battles += d.Battle().Count
+		if in.lines&0xffff == 0 && ctx.Err() != nil {
+			return in, ctx.Err()
 		}
 	}
+	in.bytes = counted.n
 	if err := d.Err(); err != nil {
 		var te *textin.Error
 		if errors.As(err, &te) {
-			return 0, 0, nil, exitcode.WithHint(exitcode.BadInput, err, te.Hint)
+			return in, exitcode.WithHint(exitcode.BadInput, err, te.Hint)
 		}
-		return 0, 0, nil, exitcode.New(exitcode.BadInput, err)
+		return in, exitcode.New(exitcode.BadInput, err)
 	}
 	if !headerSeen {
-		if err := begin(sc, agg, label, d.Header()); err != nil {
-			return 0, 0, nil, err
+		if err := begin(sc, agg, in.label, d.Header()); err != nil {
+			return in, err
 		}
 	}
-	return lines, battles, d.Header(), nil
+	in.header = d.Header()
+	return in, nil
+}
+
+// noBattles checks the inputs without a battle line, of total inputs. A
+// battles-export stream with its header and trailer and nothing between is
+// a quiet window, said on stderr; when every input is without a header and
+// without a battle, there is nothing to rank: bad input, with a hint when
+// stdin was empty (the stage before it likely failed).
+func noBattles(empty []input, total int, log *clix.Logger) error {
+	var bare []input
+	for _, in := range empty {
+		if in.header != nil {
+			window := ""
+			if f := in.header.Filter; f.Since != "" || f.Until != "" {
+				window = fmt.Sprintf(" (%s to %s)", or(f.Since, "the start"), or(f.Until, "the export"))
+			}
+			log.Warnf("%s: a complete battles-export stream with no battles in its window%s: every leaderboard is skipped", in.label, window)
+			continue
+		}
+		bare = append(bare, in)
+	}
+	if len(bare) == 0 || len(bare) < total {
+		return nil
+	}
+	what := "no battles in the input"
+	if total == 1 {
+		what = fmt.Sprintf("no battles in the input: %s holds %s", bare[0].label, nothing(bare[0]))
+	}
+	hint := "a battle line looks like {\"model_a\":\"a\",\"model_b\":\"b\",\"winner\":\"model_a\"}"
+	for _, in := range bare {
+		if in.label == "stdin" && in.bytes == 0 {
+			hint = "stdin was empty: did the command before rank (battles-export?) fail? Its messages are above"
+			if !in.pipe {
+				hint = "stdin was empty: pipe battles into rank or name a file (rank battles.ndjson)"
+			}
+		}
+	}
+	return exitcode.WithHint(exitcode.BadInput, errors.New(what), hint)
+}
+
+func nothing(in input) string {
+	if in.bytes == 0 {
+		return "nothing"
+	}
+	return "only blank lines"
+}
+
+func or(s, dflt string) string {
+	if s == "" {
+		return dflt
+	}
+	return s
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// checkFiles checks that the named inputs can be opened, for
+// --check-settings.
+func checkFiles(names []string) error {
+	for _, name := range names {
+		if name == "-" {
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return exitcode.New(exitcode.Usage, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)))
+		}
+		f.Close()
+	}
+	return nil
 }
 
 // begin takes note of an input's header (nil when it has none) before its
@@ -369,7 +472,7 @@ func inputLabel(name string) string {
 // warnIllPosed says on stderr which leaderboards had no maximum likelihood
 // and why.
 func warnIllPosed(log *clix.Logger, r leaderboard.Record) {
-	if r.Fit == nil || r.Fit.WellPosed || r.Variant != "" {
+	if r.Status != leaderboard.Ranked || r.Fit == nil || r.Fit.WellPosed || r.Variant != "" {
 		return // said once per leaderboard, by its plain record
 	}
 	var why []string

@@ -9,9 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
+	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
@@ -23,12 +22,7 @@ import (
 
 const tool = "snapshot-publish"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { clix.Main(run) }
 
 const description = `Reads leaderboard records (one JSON object per line, as rank writes them)
 from the FILEs in order, or stdin ('-' or no FILE), and publishes each
@@ -124,10 +118,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "db", Usage: "publish to the database"},
 			&cli.StringFlag{Name: "database-url", Usage: pgconf.FlagUsage},
-			&cli.StringFlag{Name: "s3", Usage: "publish to `s3://BUCKET/PREFIX`"},
+			&cli.StringFlag{Name: "s3", EnvVars: []string{"SNAPSHOT_S3_URI"}, Usage: "publish to `s3://BUCKET/PREFIX`"},
 			&cli.StringFlag{Name: "s3-endpoint", Usage: "S3 endpoint `URL` (default: AWS_ENDPOINT_URL_S3, else AWS)"},
 			&cli.BoolFlag{Name: "s3-path-style", Usage: "address the bucket in the path (http://host/bucket/key), as most S3-compatible servers want"},
-			&cli.StringFlag{Name: "dir", Usage: "publish to the folder `PATH` (created if missing)"},
+			&cli.StringFlag{Name: "dir", EnvVars: []string{"SNAPSHOT_DIR"}, Usage: "publish to the folder `PATH` (created if missing)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the input (and, with --db, the slugs) and print what would be published; write nothing"},
 			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public or private (review first)"},
 			&cli.StringFlag{Name: "guard", Value: "on", EnvVars: []string{"PUBLISH_GUARD"}, Usage: "compare each leaderboard with its current public snapshot and hold back an implausible one: on, or off for a deliberate change"},
@@ -137,6 +131,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.Float64Flag{Name: "guard-entries-drop", Value: guard.DefaultEntriesDrop, EnvVars: []string{"PUBLISH_GUARD_ENTRIES_DROP"}, Usage: "hold a leaderboard whose entries fell by more than this `FRACTION` (0 to 1)"},
 			&cli.BoolFlag{Name: "diff", Usage: "say per leaderboard what changes against its current public snapshot: a table on a terminal, a \"diff\" field in each summary line otherwise"},
 			&cli.StringFlag{Name: "record-run", Usage: "store the job's run record (its complete event, one JSON object) read from `FILE` ('-': stdin) in runs/ of the --s3 and --dir places, instead of publishing"},
+			clix.NoProgressFlag(),
+			clix.CheckSettingsFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			g, guardOff, err := guardFlags(c)
@@ -158,10 +154,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				Diff:        c.Bool("diff"),
 				DiffTable:   c.Bool("diff") && clix.IsTerminal(stdout),
 			}
+			if c.Bool(clix.CheckSettings) {
+				return o.CheckSettings(c.Context)
+			}
 			if c.IsSet("record-run") {
 				return publish.RecordRun(c.Context, o, c.String("record-run"), stdin, stdout, log)
 			}
-			return publish.Run(c.Context, o, stdin, stdout, log)
+			in := stdin
+			if readsStdin(o.Files) && clix.ShowProgress(c, stdout, stderr, log, os.Getenv) {
+				// The last stage of a pipe on a terminal shows the wait
+				// for the stages before it; the line goes at the end of
+				// the input.
+				bar := clix.NewProgress(stderr, tool, "reading stdin", "", 0)
+				defer bar.Finish()
+				in = bar.Reader(stdin)
+			}
+			return publish.Run(c.Context, o, in, stdout, log)
 		},
 	}
 	return clix.Run(ctx, app, args, stdin, stdout, stderr, log)
@@ -203,4 +211,9 @@ func guardFlags(c *cli.Context) (guard.Options, bool, error) {
 		}
 	}
 	return o, off, nil
+}
+
+// readsStdin reports whether the inputs named include stdin.
+func readsStdin(files []string) bool {
+	return len(files) == 0 || slices.Contains(files, "-")
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Progress, when not nil, is called after each round (from any
 	// goroutine) with the number of rounds done so far.
 	Progress func(done int)
+	// Stop, when closed, ends the run before the rounds not yet started:
+	// their ratings are left zero.
+	Stop <-chan struct{}
 }
 
 // Result holds every round's ratings.
@@ -75,6 +78,11 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 				k := int(next.Add(1) - 1)
 				if k >= o.Rounds {
 					return
+				}
+				select {
+				case <-o.Stop:
+					return
+				default:
 				}
 				rng := rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15)
 				resample(rng, draws, q.Pairs)

@@ -157,23 +157,21 @@ func Printable(s string) string {
 
 // Run runs app on args with the given streams and returns the exit status.
 // The app must not exit the process: Run sets its streams and error
-// handling. Errors from the app's action keep their exit status (an error
-// without one is an internal failure); errors urfave/cli raises before the
-// action runs (an unknown flag, a flag or environment value that does not
-// parse) are usage errors. Each error is reported once on stderr.
+// handling. Flags may come anywhere among the operands (see permute).
+// Errors from the app's action keep their exit status (an error without
+// one is an internal failure); errors urfave/cli raises before the action
+// runs (an unknown flag, a flag or environment value that does not parse)
+// are usage errors in plain words (see usageError). Each error is reported
+// once on stderr.
+//
+// When ctx ends by SIGINT or SIGTERM (SignalContext), the status is 130 or
+// 143 unless the action still succeeds; Run waits stopGrace at most for
+// the action to return, then reports the stop and returns.
 //
 // A panic in the tool's own goroutine is an internal failure (status 1,
 // "internal error: …" with the stack on stderr), never Go's status 2,
 // which the job would read as a usage error.
-func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer, log *Logger) (status int) {
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error(exitcode.WithHint(exitcode.Failure, fmt.Errorf("internal error: panic: %v", p),
-				"this is a bug; the stack follows"))
-			stderr.Write(debug.Stack())
-			status = exitcode.Failure
-		}
-	}()
+func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer, log *Logger) int {
 	app.Reader = stdin
 	app.Writer = stdout
 	app.ErrWriter = stderr
@@ -181,9 +179,7 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 	app.HideHelpCommand = true
 	app.Version = Version()
 	if app.OnUsageError == nil {
-		app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return exitcode.WithHint(exitcode.Usage, err, "run '"+app.Name+" --help' for usage")
-		}
+		app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError(app, err) }
 	}
 	if act := app.Action; act != nil {
 		app.Action = func(c *cli.Context) error {
@@ -194,16 +190,58 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 			return err
 		}
 	}
-	err := app.RunContext(ctx, args)
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				stack := debug.Stack()
+				done <- &panicked{value: p, stack: stack}
+			}
+		}()
+		args, err := permute(app, args)
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- app.RunContext(ctx, args)
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(stopGrace):
+			err = ctx.Err()
+		}
+	}
 	if err == nil {
 		return exitcode.OK
 	}
+	if p, ok := err.(*panicked); ok {
+		log.Error(exitcode.WithHint(exitcode.Failure, fmt.Errorf("internal error: panic: %v", p.value),
+			"this is a bug; the stack follows"))
+		stderr.Write(p.stack)
+		return exitcode.Failure
+	}
+	if s := StoppedBy(ctx); s != nil {
+		log.Error(exitcode.New(s.Status(), s))
+		return s.Status()
+	}
 	if !errors.As(err, new(*exitcode.Error)) {
-		err = exitcode.WithHint(exitcode.Usage, err, "run '"+app.Name+" --help' for usage")
+		err = usageError(app, err)
 	}
 	log.Error(err)
 	return exitcode.Code(err)
 }
+
+// panicked is a panic of the tool's goroutine, with its stack.
+type panicked struct {
+	value any
+	stack []byte
+}
+
+func (p *panicked) Error() string { return fmt.Sprint("panic: ", p.value) }
 
 // Usagef is a usage error naming what is wrong.
 func Usagef(format string, args ...any) error {

@@ -43,7 +43,23 @@ type Record struct {
 	HeadToHead []Meeting `json:"head_to_head,omitempty"`
 	// Pairs spells out every pair of listed models (rank --pairs).
 	Pairs []Pair `json:"pairs,omitempty"`
+	// Dropped are the models of the battles that have no entry, with why:
+	// for rank's table and messages, not part of the stream.
+	Dropped []Dropped `json:"-"`
 }
+
+// Dropped is a model left out of a leaderboard's entries.
+type Dropped struct {
+	Model  string
+	Votes  int64
+	Reason string // DroppedVotes or DroppedScore
+}
+
+// Why a model has no entry (DESIGN §4's filters).
+const (
+	DroppedVotes = "votes" // fewer votes than min_votes
+	DroppedScore = "score" // a score that is not finite or outside (0, 3000]
+)
 
 // Params are the ranking parameters a record was computed with.
 type Params struct {

@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 )
 
 // FlagUsage is the --database-url flag's help text.
@@ -49,6 +52,35 @@ func quote(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
+// Load returns the connection settings ConnString chooses, parsed. A
+// setting that does not parse is a usage error naming where it came from
+// (--database-url, DATABASE_URL, the POSTGRES_* or PG* variables) without
+// repeating it (it may hold a password).
+func Load(flagURL string, getenv func(string) string) (*pgx.ConnConfig, error) {
+	source := "the PG* variables"
+	switch {
+	case flagURL != "":
+		source = "--database-url"
+	case getenv("DATABASE_URL") != "":
+		source = "DATABASE_URL"
+	case getenv("POSTGRES_HOST")+getenv("POSTGRES_PORT")+getenv("POSTGRES_DB")+getenv("POSTGRES_USER")+getenv("POSTGRES_PASSWORD") != "":
+		source = "the POSTGRES_* variables"
+	}
+	for _, env := range []string{"POSTGRES_PORT", "PGPORT"} {
+		if v := getenv(env); v != "" && (source == "the POSTGRES_* variables" || env == "PGPORT") {
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
+				return nil, exitcode.Errorf(exitcode.Usage, "%s must be a port number from 1 to 65535, got %q", env, v)
+			}
+		}
+	}
+	cfg, err := Config(ConnString(flagURL, getenv))
+	if err != nil {
+		return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("invalid database connection settings in %s", source),
+			"check --database-url, DATABASE_URL or the POSTGRES_* and PG* variables")
+	}
+	return cfg, nil
+}
+
 // Config parses a connection string. A string that does not parse is a
 // usage error; the message never repeats the string (it may hold a password).
 func Config(connString string) (*pgx.ConnConfig, error) {
@@ -68,6 +100,12 @@ func Describe(cfg *pgx.ConnConfig) string {
 
 // Connect opens a connection; its error is classified (see Classify).
 func Connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	// A cancelled context (a signal) cancels the running query on the
+	// server too, not only the wait for its answer: a query left running
+	// would hold its locks and its work after the tool has gone.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 300 * time.Millisecond}
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, Classify(fmt.Errorf("cannot connect to %s: %w", Describe(cfg), unwrapConnect(err)))

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
+	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/sink"
 	"github.com/bixarena/arena-snapshots/internal/store"
 )
@@ -82,8 +88,107 @@ func (o *Options) Check() error {
 	}
 	if o.S3URL != "" {
 		if _, _, err := sink.ParseS3URL(o.S3URL); err != nil {
-			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--s3: %v", err), "write it like s3://bucket/leaderboards")
+			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s: %v", clix.FlagName("s3", "SNAPSHOT_S3_URI"), err),
+				"write it like s3://bucket/leaderboards; an S3-compatible server's address goes in --s3-endpoint or AWS_ENDPOINT_URL_S3")
+		}
+		if err := checkEndpoint(o.S3Endpoint, o.getenv()); err != nil {
+			return err
+		}
+	}
+	if o.Dir != "" && !o.DryRun {
+		if err := checkDir(o.Dir); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// CheckSettings checks everything Run would need before it reads its
+// input: Check, the database settings with DB, the S3 client's
+// configuration with S3URL. It reaches no server and writes nothing.
+func (o *Options) CheckSettings(ctx context.Context) error {
+	if err := o.Check(); err != nil {
+		return err
+	}
+	if o.DB {
+		if _, err := pgconf.Load(o.DatabaseURL, o.getenv()); err != nil {
+			return err
+		}
+	}
+	if o.S3URL != "" && !o.DryRun {
+		if _, err := sink.NewS3Client(ctx, o.S3Endpoint, o.S3PathStyle); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *Options) getenv() func(string) string {
+	if o.Getenv == nil {
+		return os.Getenv
+	}
+	return o.Getenv
+}
+
+// checkEndpoint checks the S3 endpoint the client will use: the flag's,
+// else the AWS SDK's variables'.
+func checkEndpoint(flag string, getenv func(string) string) error {
+	name, value := "--s3-endpoint", flag
+	for _, env := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
+		if value == "" {
+			name, value = env, getenv(env)
+		}
+	}
+	if value == "" {
+		return nil
+	}
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s is not an http:// or https:// address", name),
+			"write it like https://s3.example.org or http://127.0.0.1:7070")
+	}
+	return nil
+}
+
+// checkDir checks, without writing, that the folder --dir can be published
+// to: an existing folder, or one that can be created, writable. A path
+// that is not a folder is a usage error; a missing permission a
+// configuration error.
+func checkDir(dir string) error {
+	name := clix.FlagName("dir", "SNAPSHOT_DIR")
+	p := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && !st.IsDir():
+			if p == filepath.Clean(dir) {
+				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s %s is not a folder", name, dir),
+					"name a folder, or a path where one can be created")
+			}
+			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s %s: %s is not a folder", name, dir, p),
+				"name a folder, or a path where one can be created")
+		case err == nil:
+			if syscall.Access(p, 0o2|0o1) != nil { // W_OK|X_OK
+				what := "cannot write in"
+				if p != filepath.Clean(dir) {
+					what = fmt.Sprintf("cannot create %s in", dir)
+				}
+				return exitcode.WithHint(exitcode.Config, fmt.Errorf("%s: %s %s: permission denied", name, what, p),
+					"publish to a folder this user may write in, or change the folder's permissions")
+			}
+			return nil
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			parent := filepath.Dir(p)
+			if parent == p {
+				return nil
+			}
+			p = parent
+		case errors.Is(err, fs.ErrPermission):
+			return exitcode.WithHint(exitcode.Config, fmt.Errorf("%s %s: %v", name, dir, errors.Unwrap(err)),
+				"publish to a folder this user may reach, or change the permissions")
+		default:
+			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s %s: %v", name, dir, errors.Unwrap(err)),
+				"name a folder, or a path where one can be created")
+		}
+	}
 }

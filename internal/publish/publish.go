@@ -174,7 +174,7 @@ func (p *publisher) run(ctx context.Context) error {
 	// before anything is written anywhere.
 	var st *store.Store
 	if p.o.DB {
-		cfg, err := pgconf.Config(pgconf.ConnString(p.o.DatabaseURL, p.o.Getenv))
+		cfg, err := pgconf.Load(p.o.DatabaseURL, p.o.Getenv)
 		if err != nil {
 			return err
 		}
@@ -294,6 +294,11 @@ func (p *publisher) run(ctx context.Context) error {
 	for _, j := range jobs {
 		<-j.done
 		s, in := j.s, j.in
+		if j.err != nil && ctx.Err() != nil {
+			// Stopped (a signal): this leaderboard and the next ones
+			// were not published, and did not fail.
+			return ctx.Err()
+		}
 		if j.err != nil {
 			s.Status, s.Error = StatusFailed, j.err.Error()
 			failures = append(failures, j.err)

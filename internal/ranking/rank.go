@@ -38,6 +38,9 @@ type Options struct {
 	StyleCI      string
 	// Progress, when not nil, is called after every bootstrap round.
 	Progress func()
+	// Stop, when closed, ends Records early: the leaderboards and rounds
+	// not yet started are not computed, and the records are incomplete.
+	Stop <-chan struct{}
 }
 
 // SingleMinModels is the least number of entries of a leaderboard chosen
@@ -139,6 +142,9 @@ func (a *Aggregator) Records(o Options) []leaderboard.Record {
 	go func() {
 		defer close(ready)
 		for _, slug := range slugs {
+			if stopped(o.Stop) {
+				return
+			}
 			ready <- a.prepare(a.canonical(a.boards[slug]), o)
 		}
 	}()
@@ -291,7 +297,7 @@ func (f *fitted) bootstrap(o Options) {
 		progress = func(int) { o.Progress() }
 	}
 	f.boot = bootstrap.Run(f.d.problem, f.d.cells, f.ratings, bootstrap.Options{
-		Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress,
+		Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress, Stop: o.Stop,
 	})
 }
 
@@ -342,6 +348,8 @@ func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minE
 	for _, e := range entries {
 		if e.Votes >= int64(o.MinVotes) {
 			kept = append(kept, e)
+		} else {
+			rec.Dropped = append(rec.Dropped, leaderboard.Dropped{Model: e.Model, Votes: e.Votes, Reason: leaderboard.DroppedVotes})
 		}
 	}
 	if !o.Significant {
@@ -351,6 +359,8 @@ func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minE
 	for _, e := range kept {
 		if !math.IsNaN(e.Score) && !math.IsInf(e.Score, 0) && e.Score > 0 && e.Score <= MaxScore {
 			finite = append(finite, e)
+		} else {
+			rec.Dropped = append(rec.Dropped, leaderboard.Dropped{Model: e.Model, Votes: e.Votes, Reason: leaderboard.DroppedScore})
 		}
 	}
 	if !o.Significant {
@@ -386,6 +396,16 @@ func significantRanks(entries []leaderboard.Entry) {
 		entries[i].Rank = r
 	}
 	slices.SortStableFunc(entries, func(x, y leaderboard.Entry) int { return cmp.Compare(x.Rank, y.Rank) })
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func renumber(es []leaderboard.Entry) {

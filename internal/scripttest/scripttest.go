@@ -4,14 +4,20 @@
 package scripttest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/creack/pty"
 )
 
@@ -24,7 +30,7 @@ type Run func(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // another).
 func Commands(tool string, run Run) map[string]func() {
 	return map[string]func(){
-		tool: func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		tool: func() { clix.Main(run) },
 		"exits": func() {
 			if len(os.Args) < 3 || os.Args[2] != tool {
 				fmt.Fprintln(os.Stderr, "usage: exits STATUS "+tool+" [ARGS...]")
@@ -49,6 +55,16 @@ func Commands(tool string, run Run) map[string]func() {
 // skips t where no pseudo-terminal can be had.
 func OnTerminal(t testing.TB, run Run, args ...string) (code int, stdout, screen string) {
 	t.Helper()
+	var out bytes.Buffer
+	code, screen = Terminal(t, run, nil, &out, args...)
+	return code, out.String(), screen
+}
+
+// Terminal runs the tool on stdin with a pseudo-terminal as its stderr,
+// and as its stdout too when stdout is nil, and returns its exit status and
+// what the terminal showed. It skips t where no pseudo-terminal can be had.
+func Terminal(t testing.TB, run Run, stdin io.Reader, stdout io.Writer, args ...string) (code int, screen string) {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
@@ -59,8 +75,120 @@ func OnTerminal(t testing.TB, run Run, args ...string) (code int, stdout, screen
 		b, _ := io.ReadAll(ptmx) // ends when the terminal's last end closes
 		shown <- string(b)
 	}()
-	var out bytes.Buffer
-	code = run(context.Background(), args, nil, &out, tty)
+	if stdout == nil {
+		stdout = tty
+	}
+	code = run(context.Background(), args, stdin, stdout, tty)
 	tty.Close()
-	return code, out.String(), <-shown
+	return code, <-shown
+}
+
+// SlowReader returns a reader of data that waits d before its first byte,
+// as a stage behind a slow one does: long enough for a progress line to be
+// drawn.
+func SlowReader(data []byte, d time.Duration) io.Reader {
+	return &slowReader{data: data, wait: d}
+}
+
+type slowReader struct {
+	data []byte
+	wait time.Duration
+}
+
+func (s *slowReader) Read(b []byte) (int, error) {
+	if s.wait > 0 {
+		time.Sleep(s.wait)
+		s.wait = 0
+	}
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+// Proc is a tool running in a process of its own: this test binary, run
+// under the tool's name (testscript.Main runs the tool then), with JSON
+// logs on stderr.
+type Proc struct {
+	cmd    *exec.Cmd
+	lines  chan string // stderr, line by line
+	stdout strings.Builder
+	seen   []string
+}
+
+// Start starts tool with args, reading stdin (nil: nothing), in the
+// test's environment plus env ("KEY=value") and LOG_FORMAT=json. The
+// process is killed when t ends.
+func Start(t testing.TB, tool string, stdin io.Reader, env []string, args ...string) *Proc {
+	t.Helper()
+	p := &Proc{lines: make(chan string, 1000)}
+	p.cmd = &exec.Cmd{Path: os.Args[0], Args: append([]string{tool}, args...), Stdin: stdin,
+		Env: append(append(os.Environ(), "LOG_FORMAT=json"), env...), Stdout: &p.stdout}
+	errs, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(p.lines)
+		sc := bufio.NewScanner(errs)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() { p.cmd.Process.Kill() })
+	return p
+}
+
+// WaitFor waits until the tool writes a stderr line holding s, and fails
+// t when it ends first or does not within 30 s.
+func (p *Proc) WaitFor(t testing.TB, s string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("the tool ended before writing %q:\n%s", s, strings.Join(p.seen, "\n"))
+			}
+			p.seen = append(p.seen, l)
+			if strings.Contains(l, s) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %q after 30 s:\n%s", s, strings.Join(p.seen, "\n"))
+		}
+	}
+}
+
+// StopWith sends sig and checks that the tool ends within 2 s with status
+// 128+sig and a message saying it was stopped. It returns its stdout.
+func (p *Proc) StopWith(t testing.TB, sig syscall.Signal) string {
+	t.Helper()
+	sent := time.Now()
+	p.cmd.Process.Signal(sig)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the tool still runs 10 s after %v", sig)
+	}
+	if took := time.Since(sent); took > 2*time.Second {
+		t.Errorf("the tool took %v to stop after %v", took, sig)
+	}
+	if got, want := p.cmd.ProcessState.ExitCode(), 128+int(sig); got != want {
+		t.Errorf("exit %d, want %d", got, want)
+	}
+	for l := range p.lines {
+		p.seen = append(p.seen, l)
+	}
+	if all := strings.Join(p.seen, "\n"); !strings.Contains(all, `"msg":"stopped by SIG`) {
+		t.Errorf("no message saying the tool was stopped:\n%s", all)
+	}
+	return p.stdout.String()
 }

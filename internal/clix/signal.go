@@ -1,0 +1,80 @@
+package clix
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Stopped is why a tool's context ended when SIGINT or SIGTERM arrived: the
+// context's cause (context.Cause).
+type Stopped struct {
+	Signal syscall.Signal
+}
+
+func (s *Stopped) Error() string {
+	switch s.Signal {
+	case syscall.SIGINT:
+		return "stopped by SIGINT"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
+	}
+	return fmt.Sprintf("stopped by signal %d", int(s.Signal))
+}
+
+// Status is the exit status of a tool stopped by the signal: 128 plus its
+// number, as a shell reports a process killed by it (130 for SIGINT, 143
+// for SIGTERM).
+func (s *Stopped) Status() int { return 128 + int(s.Signal) }
+
+// SignalContext returns a context that ends, with a *Stopped cause, at the
+// first SIGINT or SIGTERM. Later ones are caught too: a pipe stopped from
+// a terminal gets each signal twice (from the terminal and from the job
+// passing it on), and Run ends the tool within stopGrace anyway. stop
+// releases the signals.
+func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			cancel(&Stopped{Signal: sig.(syscall.Signal)})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// StoppedBy returns the signal that ended ctx, or nil.
+func StoppedBy(ctx context.Context) *Stopped {
+	if s, ok := context.Cause(ctx).(*Stopped); ok {
+		return s
+	}
+	return nil
+}
+
+// Main runs a tool's run function on the process's arguments and streams,
+// with a context that SIGINT and SIGTERM end, and exits with its status.
+func Main(run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int) {
+	ctx, stop := SignalContext(context.Background())
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// stopGrace is how long Run waits, after a signal, for the tool's action to
+// return by itself (rolling back a transaction, removing a temporary file)
+// before it reports the stop and returns, abandoning the work in flight:
+// no tool writes its output before its work is done, so nothing partial is
+// left behind by abandoning it.
+const stopGrace = 400 * time.Millisecond
