@@ -112,18 +112,23 @@ ATTEMPT=0
 TMP=
 INTERRUPTED=
 
-# On SIGINT or SIGTERM, pass SIGTERM on to every running stage (and to the
-# pause before a retry); the run then ends with 130 or 143. The handler is
-# set before anything runs, so that a signal never finds the job without
-# it. The stop file closes the race with a stage that is starting: a stage
-# writes its pid and then looks for the stop file, while on_signal makes
-# the stop file and then reads the pids, so one of the two sees the other.
+# On SIGINT or SIGTERM, pass the signal on to every running stage (SIGTERM
+# to the pause before a retry); the run then ends with 130 or 143. The
+# handler is set before anything runs, so that a signal never finds the job
+# without it. The stop file, holding the signal's name, closes the race
+# with a stage that is starting: a stage writes its pid and then looks for
+# the stop file, while on_signal makes the stop file and then reads the
+# pids, so one of the two sees the other.
 on_signal() {
 	INTERRUPTED=$1
 	[ -n "$TMP" ] || return 0
-	: >"$TMP/stop"
+	echo "$1" >"$TMP/stop"
 	for pidfile in "$TMP"/*.pid; do
-		[ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null
+		[ -f "$pidfile" ] || continue
+		case $pidfile in
+		*/pause.pid) kill -TERM "$(cat "$pidfile")" 2>/dev/null ;;
+		*) kill -"$1" "$(cat "$pidfile")" 2>/dev/null ;;
+		esac
 	done
 }
 trap 'on_signal INT' INT
@@ -280,6 +285,20 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/arena-job.XXXXXX") || fail_early 1 "cannot create a temporary folder"
 trap 'rm -rf "$TMP"' EXIT
 
+# The three stages' commands, with the flags the job gives them; extra
+# arguments come first. Each runs in a process of its own (see stage), so
+# it execs the tool. snapshot-publish reads SNAPSHOT_S3_URI and
+# SNAPSHOT_DIR itself (--s3, --dir), so that its messages name them.
+export_command() {
+	exec battles-export "$@" $EXPORT_FLAG ${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"}
+}
+rank_command() {
+	exec rank ${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} "$@"
+}
+publish_command() {
+	exec snapshot-publish "$@" --db $S3_PATH_STYLE_FLAG
+}
+
 # stage NAME COMMAND [ARGS...]: runs COMMAND as one stage of the pipe. Its
 # stdout goes down the pipe; its stderr both to ours and to $TMP/NAME.err;
 # its pid is kept in $TMP/NAME.pid (for on_signal) and its exit status in
@@ -294,7 +313,7 @@ stage() {
 		{
 			"$@" <&4 2>&1 >&3 3>&- 4>&- &
 			echo $! >"$TMP/$name.pid"
-			[ ! -e "$TMP/stop" ] || kill -TERM $! 2>/dev/null
+			[ ! -e "$TMP/stop" ] || kill -"$(cat "$TMP/stop")" $! 2>/dev/null
 			wait $!
 			echo $? >"$TMP/$name.rc"
 		} 2>/dev/null | tee "$TMP/$name.err" >&2 3>&- 4>&-
@@ -307,10 +326,8 @@ stage() {
 # the wait for them at once.
 run_once() {
 	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP"/*.pid "$TMP/summary" "$TMP/boards.ndjson"
-	stage export battles-export $EXPORT_FLAG \
-		${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} |
-		stage rank rank \
-			${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"} "$@" >"$TMP/boards.ndjson" &
+	stage export export_command |
+		stage rank rank_command "$@" >"$TMP/boards.ndjson" &
 	# wait returns early when a trapped signal arrives: wait again until
 	# every stage has ended.
 	until wait; do :; done
@@ -325,11 +342,25 @@ run_once() {
 # (docs/publish.md), where a new export would be a new run.
 publish_once() {
 	rm -f "$TMP/publish.rc" "$TMP/publish.err" "$TMP/summary"
-	stage publish snapshot-publish --db \
-		${SNAPSHOT_S3_URI:+--s3 "$SNAPSHOT_S3_URI"} $S3_PATH_STYLE_FLAG \
-		${SNAPSHOT_DIR:+--dir "$SNAPSHOT_DIR"} <"$TMP/boards.ndjson" >"$TMP/summary" &
+	stage publish publish_command <"$TMP/boards.ndjson" >"$TMP/summary" &
 	until wait; do :; done
 	rm -f "$TMP"/*.pid
+}
+
+# check_settings RANK-ARGS...: every stage checks its flags, variables and
+# places (--check-settings: nothing read, nothing written) before the
+# export starts, so that a bad setting ends the run at once, named in the
+# error; the outcome is read as a run's.
+check_settings() {
+	rm -f "$TMP"/*.rc "$TMP"/*.err "$TMP/summary"
+	{
+		stage export export_command --check-settings
+		stage rank rank_command --check-settings "$@"
+		stage publish publish_command --check-settings
+	} </dev/null >/dev/null &
+	until wait; do :; done
+	rm -f "$TMP"/*.pid
+	outcome
 }
 
 # pause SECONDS: sleep, ended early by a signal.
@@ -452,11 +483,17 @@ stopped() {
 
 # ---- the run -------------------------------------------------------------------
 
+ATTEMPT=1
+log_start "$@"
+[ -z "$INTERRUPTED" ] || stopped
+check_settings "$@"
+[ -z "$INTERRUPTED" ] || stopped
+if [ "$STATUS" -ne 0 ]; then
+	log_error
+	finish "$STATUS" "$FAILURE"
+fi
 REPLAY=false
 while :; do
-	ATTEMPT=$((ATTEMPT + 1))
-	log_start "$@"
-	[ -z "$INTERRUPTED" ] || stopped
 	if [ "$REPLAY" = true ]; then publish_once; else run_once "$@"; fi
 	[ -z "$INTERRUPTED" ] || stopped
 	outcome
@@ -470,6 +507,9 @@ while :; do
 		log WARN retry --argjson attempt "$ATTEMPT" --argjson delay_seconds "$RETRY_DELAY_SECONDS" --arg reason "$FAILURE" \
 			--argjson replay "$REPLAY"
 		pause "$RETRY_DELAY_SECONDS"
+		[ -z "$INTERRUPTED" ] || stopped
+		ATTEMPT=$((ATTEMPT + 1))
+		log_start "$@"
 		[ -z "$INTERRUPTED" ] || stopped
 		continue
 	fi
