@@ -104,8 +104,8 @@ AWS_ENDPOINT_URL_S3 for another endpoint).
    When leaderboards fail: 4 or 5 when every failure is of that kind and no
    leaderboard was published completely (retry on 5 is safe: publishing is
    idempotent), else 6. When leaderboards are held: 6 when others were
-   published, 3 when none was published and none failed (a retry holds them
-   again).`
+   published, else 3 (a retry holds them again) or the graver status of the
+   failures.`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := clix.NewLogger(tool, stderr, os.Getenv)

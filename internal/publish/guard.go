@@ -225,10 +225,10 @@ func (p *publisher) guardFiles(ctx context.Context, s *Summary, j *job, at time.
 }
 
 // heldOutcome is the run's final error when leaderboards were held (or
-// would be, in a dry run): Partial when others were published; BadInput
-// when none was published and none failed (the records break the guard's
-// rules: a retry gives the same); else the status the failures give, or
-// Partial when it differs from BadInput. The message names each held
+// would be, in a dry run): Partial when others were published; else
+// BadInput (the records break the guard's rules: a retry gives the same),
+// or the gravest of it and the failures' statuses (see graver): Partial
+// never says that nothing was published. The message names each held
 // leaderboard and its rules; the hint says where the held records are
 // (held/ in the --s3 and --dir places, when filed) and how to publish one
 // deliberately.
@@ -255,9 +255,7 @@ func (p *publisher) heldOutcome(failures, indexFailures []error, published int, 
 		parts = append(parts, fmt.Sprintf("%d published", published))
 	default:
 		for _, err := range append(append([]error(nil), failures...), indexFailures...) {
-			if exitcode.Code(err) != code {
-				code = exitcode.Partial
-			}
+			code = graver(code, exitcode.Code(err))
 		}
 		if !p.o.DryRun {
 			parts = append(parts, "none published")

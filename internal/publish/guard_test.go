@@ -328,3 +328,35 @@ func TestDiffTable(t *testing.T) {
 func nopLogger() *clix.Logger {
 	return clix.NewLogger("snapshot-publish", io.Discard, func(string) string { return "" })
 }
+
+func TestHeldOutcome(t *testing.T) {
+	held := []heldBoard{{leaderboard: "overall", rules: []string{guard.RuleFewerBattles, guard.RuleScoreJump}}}
+	transient := exitcode.Errorf(exitcode.Transient, "lost")
+	config := exitcode.Errorf(exitcode.Config, "denied")
+	for _, c := range []struct {
+		name      string
+		failures  []error
+		published int
+		dryRun    bool
+		want      int
+		words     []string
+	}{
+		{"held alone", nil, 0, false, exitcode.BadInput, []string{"1 leaderboard(s) held by the guard (overall: fewer_battles, score_jump)", "none published"}},
+		{"held and published", nil, 3, false, exitcode.Partial, []string{"3 published"}},
+		{"held, failed and published", []error{transient}, 3, false, exitcode.Partial, []string{"1 failed", "3 published"}},
+		{"held and a transient failure", []error{transient}, 0, false, exitcode.BadInput, []string{"1 failed", "none published"}},
+		{"held and a configuration failure", []error{config}, 0, false, exitcode.Config, []string{"1 failed"}},
+		{"a dry run", nil, 0, true, exitcode.BadInput, []string{"would be held by the guard"}},
+	} {
+		p := &publisher{o: Options{DryRun: c.dryRun}}
+		err := p.heldOutcome(c.failures, nil, c.published, held, true)
+		if exitcode.Code(err) != c.want {
+			t.Errorf("%s: status %d, want %d: %v", c.name, exitcode.Code(err), c.want, err)
+		}
+		for _, w := range c.words {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", c.name, err, w)
+			}
+		}
+	}
+}
