@@ -90,7 +90,7 @@ func Bootstrap(p Problem, fit Result, o BootOptions) Rounds {
 				smp.draw(rng, weights)
 				work.pairs = plainPairs(p, weights, work.pairs)
 				wp := bt.WellPosed(bt.Problem{Models: n, Pairs: work.pairs})
-				f := Fit(p, Options{Start: start, Weights: weights, Tol: 1e-7, Work: work, WellPosed: &wp})
+				f := Fit(p, Options{Start: start, Weights: weights, Tol: 1e-7, Work: work, WellPosed: &wp, NoReport: true})
 				if !f.WellPosed {
 					illPosed.Add(1)
 				}
@@ -135,8 +135,10 @@ func (r Rounds) interval(v []float64, stride, i int, lo, hi float64) (float64, f
 // sampler draws battles uniformly from the rows' N battles, exactly: a
 // uniform integer u < N falls in the row r with cum[r] ≤ u < cum[r+1],
 // found from a guide table (Chen and Asau, 1974) in constant expected
-// time: guide[b] is the row of the first battle of the b-th of len(guide)
-// equal slices of [0, N).
+// time: guide[b] is the row of battle ⌊b·N/g⌋, g = len(guide). One 64-bit
+// draw x gives both u = ⌊x·N/2⁶⁴⌋ and its slice b = ⌊x·g/2⁶⁴⌋, and
+// ⌊b·N/g⌋ ≤ u, so the search starts at or before u's row. (u is off
+// uniform by less than N/2⁶⁴.)
 type sampler struct {
 	total uint64
 	cum   []uint64
@@ -156,13 +158,8 @@ func newSampler(rows []Row) *sampler {
 	s.guide = make([]int32, g)
 	r := 0
 	for b := range g {
-		// The first battle of slice b: ⌈b·N/g⌉.
 		hi, lo := bits.Mul64(b, s.total)
-		q, rem := bits.Div64(hi, lo, g)
-		if rem != 0 {
-			q++
-		}
-		q = min(q, s.total-1)
+		q, _ := bits.Div64(hi, lo, g)
 		for s.cum[r+1] <= q {
 			r++
 		}
@@ -176,9 +173,9 @@ func (s *sampler) draw(rng *rand.PCG, weights []float64) {
 	clear(weights)
 	g := uint64(len(s.guide))
 	for range s.total {
-		u, _ := bits.Mul64(rng.Uint64(), s.total)
-		hi, lo := bits.Mul64(u, g)
-		b, _ := bits.Div64(hi, lo, s.total)
+		x := rng.Uint64()
+		u, _ := bits.Mul64(x, s.total)
+		b, _ := bits.Mul64(x, g)
 		r := s.guide[b]
 		for s.cum[r+1] <= u {
 			r++

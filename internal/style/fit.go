@@ -54,6 +54,9 @@ type Options struct {
 	// WellPosed, when not nil, says whether the plain maximum likelihood
 	// of the (weighted) battles exists, sparing Fit the check.
 	WellPosed *bool
+	// NoReport skips the pass that computes Result.MaxGradient (left 0):
+	// bootstrap rounds do not report it.
+	NoReport bool
 }
 
 // Work is scratch memory for fits of one size.
@@ -178,9 +181,11 @@ func Fit(p Problem, o Options) Result {
 		}
 	}
 	res.Iterations = min(res.Iterations, maxIter)
-	eval(p, o.Weights, res.Prior, th, w.g, nil, nil)
-	for _, g := range w.g {
-		res.MaxGradient = max(res.MaxGradient, math.Abs(g))
+	if !o.NoReport {
+		eval(p, o.Weights, res.Prior, th, w.g, nil, nil)
+		for _, g := range w.g {
+			res.MaxGradient = max(res.MaxGradient, math.Abs(g))
+		}
 	}
 	res.optimum = slices.Clone(th)
 	centre(th[:n])
