@@ -14,11 +14,13 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/names"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/sink"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
@@ -131,10 +133,18 @@ func (p *publisher) readAll() ([]input, error) {
 				}
 				return nil, exitcode.New(exitcode.Failure, err)
 			}
+			tooLong := false
 			if rec.Variant == leaderboard.VariantStyle {
 				// A style-controlled leaderboard is published as a
-				// leaderboard of its own, beside the plain one.
+				// leaderboard of its own, beside the plain one. One whose
+				// slug would be too long for api.leaderboard cannot have
+				// been opted in to: skipped like those not opted in.
 				rec.Leaderboard = leaderboard.StyleSlug(rec.Leaderboard)
+				if tooLong = utf8.RuneCountInString(rec.Leaderboard) > names.MaxLeaderboard; tooLong && rec.Status == leaderboard.Ranked {
+					p.log.Warnf("%s: style-controlled leaderboard skipped: its slug is longer than the %d characters of api.leaderboard.slug",
+						rec.Leaderboard, names.MaxLeaderboard)
+					rec.Status, rec.Reason, rec.Entries = leaderboard.Skipped, leaderboard.ReasonNoStyleLeaderboard, nil
+				}
 			}
 			place := fmt.Sprintf("%s:%d", label, dec.Line())
 			if prev, dup := seen[rec.Leaderboard]; dup {
@@ -143,7 +153,7 @@ func (p *publisher) readAll() ([]input, error) {
 			}
 			seen[rec.Leaderboard] = place
 			in := input{rec: rec, place: place}
-			if err := leaderboard.Validate(rec); err != nil {
+			if err := leaderboard.Validate(rec); err != nil && !tooLong {
 				in.invalid = exitcode.New(exitcode.BadInput, err)
 			}
 			out = append(out, in)

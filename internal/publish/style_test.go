@@ -94,3 +94,25 @@ func TestPublishStyleVariant(t *testing.T) {
 		t.Errorf("genomics-style document without the database: %v %+v", err, d)
 	}
 }
+
+// The variant of a leaderboard whose slug is near the limit would be
+// published under a slug longer than api.leaderboard.slug allows: no
+// operator can have opted in to it, so it is skipped, not failed.
+func TestPublishStyleSlugTooLong(t *testing.T) {
+	long := strings.Repeat("x", 96)
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(fixture(t, "style.ndjson")), "\n") {
+		lines = append(lines, strings.ReplaceAll(l, `"leaderboard":"genomics"`, `"leaderboard":"`+long+`"`))
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	r := runTool(t, Options{Dir: dir, Now: clockAt(t0)}, strings.Join(lines, "\n")+"\n")
+	if r.code != 0 || len(r.lines) != 4 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if s := r.lines[3]; s.Leaderboard != long+"-style" || s.Status != StatusSkipped || s.Reason != leaderboard.ReasonNoStyleLeaderboard {
+		t.Errorf("summary %+v", s)
+	}
+	if !strings.Contains(r.stderr, "longer than the 100 characters") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
