@@ -265,6 +265,9 @@ func (a *Aggregator) styleRecords(out []leaderboard.Record, plain []*fitted, o O
 	styled := make([]leaderboard.Record, len(out))
 	last := -1
 	for i, f := range plain {
+		if f == nil || stopped(o.Stop) {
+			return out // stopped: the caller writes nothing
+		}
 		if a.overall != nil && f.d.slug == a.overall.slug {
 			last = i
 			continue
@@ -272,6 +275,9 @@ func (a *Aggregator) styleRecords(out []leaderboard.Record, plain []*fitted, o O
 		styled[i] = a.styleRecord(f, o, false)
 	}
 	if last >= 0 {
+		if stopped(o.Stop) {
+			return out
+		}
 		styled[last] = a.styleRecord(plain[last], o, true)
 	}
 	both := make([]leaderboard.Record, 0, 2*len(out))
@@ -325,7 +331,7 @@ func (a *Aggregator) styleRecord(plain *fitted, o Options, consume bool) leaderb
 			progress = func(int) { o.Progress() }
 		}
 		b := style.Bootstrap(d.problem, fit, style.BootOptions{
-			Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress,
+			Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress, Stop: o.Stop,
 		})
 		rec.Fit.IllPosedRounds = b.IllPosed
 		qlo, qhi := Tails(o.Confidence)

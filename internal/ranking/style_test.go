@@ -208,3 +208,15 @@ func TestPairIndex(t *testing.T) {
 		t.Errorf("places dense %v, sparse %v, want %v", dense, sparse, want)
 	}
 }
+
+// Stopped at any point, Records with style control returns without a
+// panic on the leaderboards it did not reach.
+func TestStyleStop(t *testing.T) {
+	in := styleInput(t, styletest.Options{Battles: 2000, Models: 6, Categories: 3, Seed: 2})
+	o := testOptions
+	o.MinModels, o.StyleCI = 4, leaderboard.IntervalsBootstrap
+	stop := make(chan struct{})
+	close(stop)
+	o.Stop = stop
+	rankStyled(t, in, "", o)
+}

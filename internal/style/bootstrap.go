@@ -24,6 +24,9 @@ type BootOptions struct {
 	// Progress, when not nil, is called after each round (from any
 	// goroutine) with the number of rounds done so far.
 	Progress func(done int)
+	// Stop, when closed, ends the run before the rounds not yet started;
+	// the result is then incomplete and is not to be used.
+	Stop <-chan struct{}
 }
 
 // Rounds holds every bootstrap round's fit.
@@ -85,6 +88,11 @@ func Bootstrap(p Problem, fit Result, o BootOptions) Rounds {
 				k := int(next.Add(1) - 1)
 				if k >= o.Rounds {
 					return
+				}
+				select {
+				case <-o.Stop:
+					return
+				default:
 				}
 				rng := rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15)
 				smp.draw(rng, weights)

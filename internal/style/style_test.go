@@ -501,3 +501,15 @@ func TestIllPosed(t *testing.T) {
 		}
 	}
 }
+
+func TestBootstrapStop(t *testing.T) {
+	w := simulate(5, 8, 1500, [K]float64{0.3}, true)
+	f := Fit(w.p, Options{})
+	stop := make(chan struct{})
+	close(stop)
+	done := 0
+	Bootstrap(w.p, f, BootOptions{Rounds: 50, Seed: 1, Threads: 2, Stop: stop, Progress: func(int) { done++ }})
+	if done != 0 {
+		t.Errorf("%d rounds ran after Stop was closed", done)
+	}
+}
