@@ -6,6 +6,8 @@ package pgconf
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -83,12 +85,16 @@ func Load(flagURL string, getenv func(string) string) (*pgx.ConnConfig, error) {
 
 // Config parses a connection string. A string that does not parse is a
 // usage error; the message never repeats the string (it may hold a password).
+// Every wait gets a deadline (see Timeouts).
 func Config(connString string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
 		return nil, exitcode.WithHint(exitcode.Usage,
 			errors.New("invalid database connection settings"),
 			"check --database-url, DATABASE_URL or the POSTGRES_* and PG* variables")
+	}
+	if err := applyTimeouts(cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -152,6 +158,8 @@ func Classify(err error) error {
 			pe.Code == "25006": // read-only transaction
 			return exitcode.WithHint(exitcode.Config, err, configHint(pe))
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "55P03",                // lock not available (lock_timeout)
+			pe.Code == "25P03",                // idle in transaction session timeout
 			strings.HasPrefix(pe.Code, "57P"), // admin shutdown, crash shutdown, cannot connect now
 			pe.Code == "53300",                // too many connections
 			pe.Code == "40001",                // serialization failure
@@ -160,6 +168,10 @@ func Classify(err error) error {
 			return exitcode.New(exitcode.Transient, err)
 		}
 		return exitcode.New(exitcode.Failure, err)
+	}
+	if isTLS(err) {
+		return exitcode.WithHint(exitcode.Config, err,
+			"check sslmode and the certificates (sslrootcert, PGSSLMODE, PGSSLROOTCERT): a retry will not change them")
 	}
 	if errors.Is(err, context.Canceled) {
 		return exitcode.New(exitcode.Transient, err)
@@ -188,4 +200,20 @@ func configHint(pe *pgconn.PgError) string {
 	default:
 		return "is this the arena's database, with the api schema in place?"
 	}
+}
+
+// isTLS reports whether err is a refusal of TLS or a certificate that
+// failed verification: settings to fix, not a failure that may pass.
+func isTLS(err error) bool {
+	var (
+		cv  *tls.CertificateVerificationError
+		rh  tls.RecordHeaderError
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		alt tls.AlertError
+	)
+	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) ||
+		errors.As(err, &ci) || errors.As(err, &alt) ||
+		strings.Contains(err.Error(), "server refused TLS connection")
 }
