@@ -11,12 +11,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/publish"
+	"github.com/bixarena/arena-snapshots/internal/sink"
 	"github.com/urfave/cli/v2"
 )
 
@@ -121,6 +123,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.StringFlag{Name: "s3", EnvVars: []string{"SNAPSHOT_S3_URI"}, Usage: "publish to `s3://BUCKET/PREFIX`"},
 			&cli.StringFlag{Name: "s3-endpoint", Usage: "S3 endpoint `URL` (default: AWS_ENDPOINT_URL_S3, else AWS)"},
 			&cli.BoolFlag{Name: "s3-path-style", Usage: "address the bucket in the path (http://host/bucket/key), as most S3-compatible servers want"},
+			&cli.IntFlag{Name: "s3-timeout", Value: int(sink.DefaultRequestTimeout / time.Second), EnvVars: []string{"S3_TIMEOUT_SECONDS"}, Usage: "give up an S3 request after `SECONDS` (each of the SDK's AWS_MAX_ATTEMPTS attempts)"},
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"SNAPSHOT_DIR"}, Usage: "publish to the folder `PATH` (created if missing)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the input (and, with --db, the slugs) and print what would be published; write nothing"},
 			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public or private (review first)"},
@@ -139,6 +142,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			if err != nil {
 				return err
 			}
+			s3Timeout, err := clix.IntInRange(c, "s3-timeout", "S3_TIMEOUT_SECONDS", 1, 3600)
+			if err != nil {
+				return err
+			}
 			o := publish.Options{
 				Files:       c.Args().Slice(),
 				DB:          c.Bool("db"),
@@ -146,6 +153,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				S3URL:       c.String("s3"),
 				S3Endpoint:  c.String("s3-endpoint"),
 				S3PathStyle: c.Bool("s3-path-style"),
+				S3Timeout:   time.Duration(s3Timeout) * time.Second,
 				Dir:         c.String("dir"),
 				DryRun:      c.Bool("dry-run"),
 				Visibility:  c.String("visibility"),

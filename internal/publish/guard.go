@@ -83,7 +83,7 @@ func (p *publisher) openReaders(ctx context.Context, targets []*target) ([]sink.
 	var out []sink.Objects
 	if p.o.S3URL != "" {
 		bucket, prefix, _ := sink.ParseS3URL(p.o.S3URL)
-		client, err := sink.NewS3Client(ctx, p.o.S3Endpoint, p.o.S3PathStyle)
+		client, err := sink.NewS3Client(ctx, p.o.S3Endpoint, p.o.S3PathStyle, p.o.S3Timeout)
 		if err != nil {
 			return nil, err
 		}

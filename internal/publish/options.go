@@ -32,6 +32,8 @@ type Options struct {
 	S3URL       string
 	S3Endpoint  string
 	S3PathStyle bool
+	// S3Timeout bounds each S3 request (0: sink.DefaultRequestTimeout).
+	S3Timeout time.Duration
 	// Dir is a local folder to publish to.
 	Dir string
 	// DryRun checks the input (and, with DB, the slugs) and writes nothing.
@@ -116,7 +118,7 @@ func (o *Options) CheckSettings(ctx context.Context) error {
 		}
 	}
 	if o.S3URL != "" && !o.DryRun {
-		if _, err := sink.NewS3Client(ctx, o.S3Endpoint, o.S3PathStyle); err != nil {
+		if _, err := sink.NewS3Client(ctx, o.S3Endpoint, o.S3PathStyle, o.S3Timeout); err != nil {
 			return err
 		}
 	}

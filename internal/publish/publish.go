@@ -212,7 +212,7 @@ func (p *publisher) run(ctx context.Context) error {
 		if p.o.DryRun {
 			where = append(where, sink.NewS3(nil, bucket, prefix).String())
 		} else {
-			client, err := sink.NewS3Client(ctx, p.o.S3Endpoint, p.o.S3PathStyle)
+			client, err := sink.NewS3Client(ctx, p.o.S3Endpoint, p.o.S3PathStyle, p.o.S3Timeout)
 			if err != nil {
 				return err
 			}

@@ -71,7 +71,7 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 	var places []sink.Objects
 	if o.S3URL != "" {
 		bucket, prefix, _ := sink.ParseS3URL(o.S3URL)
-		client, err := sink.NewS3Client(ctx, o.S3Endpoint, o.S3PathStyle)
+		client, err := sink.NewS3Client(ctx, o.S3Endpoint, o.S3PathStyle, o.S3Timeout)
 		if err != nil {
 			return err
 		}

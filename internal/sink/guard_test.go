@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 )
 
 // hostileKeys are keys that must never be written, in any sink.
@@ -278,4 +279,29 @@ func temporaries(root string) []string {
 		return nil
 	})
 	return tmp
+}
+
+// An S3 endpoint that accepts the connection and never answers: each
+// request ends after the timeout, as a transient error.
+func TestS3SilentEndpoint(t *testing.T) {
+	addr := faulttest.Silent(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	client, err := NewS3Client(context.Background(), "http://"+addr, true, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := NewS3(client, "arena", "lb")
+	start := time.Now()
+	if _, _, err := objs.Get(context.Background(), "index.json"); exitcode.Code(err) != exitcode.Transient {
+		t.Errorf("Get from a silent endpoint: %v, want a transient error", err)
+	}
+	if err := objs.Put(context.Background(), "overall/latest.json", []byte("{}"), Meta{}); exitcode.Code(err) != exitcode.Transient {
+		t.Errorf("Put to a silent endpoint: %v, want a transient error", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("two requests of 2 attempts of 300ms took %v", d)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -57,12 +58,23 @@ func ParseS3URL(s string) (bucket, prefix string, err error) {
 	return u.Host, prefix, nil
 }
 
+// DefaultRequestTimeout bounds one S3 request, from connecting to the
+// last byte of the answer, when no other timeout is given; the SDK makes
+// up to AWS_MAX_ATTEMPTS (3) attempts.
+const DefaultRequestTimeout = 30 * time.Second
+
 // NewS3Client returns a client configured the AWS way (LoadDefaultConfig:
-// the standard credential chain, region and AWS_ENDPOINT_URL_S3), with
-// endpoint (when not "") and path-style addressing (when pathStyle) on
-// top. Without a configured region, us-east-1 is used.
-func NewS3Client(ctx context.Context, endpoint string, pathStyle bool) (*s3.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// the standard credential chain, region, AWS_ENDPOINT_URL_S3 and
+// AWS_MAX_ATTEMPTS), with endpoint (when not "") and path-style addressing
+// (when pathStyle) on top, and each request bounded by timeout
+// (DefaultRequestTimeout when 0): an endpoint that accepts the connection
+// and never answers fails as a transient error instead of hanging. Without
+// a configured region, us-east-1 is used.
+func NewS3Client(ctx context.Context, endpoint string, pathStyle bool, timeout time.Duration) (*s3.Client, error) {
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(timeout)))
 	if err != nil {
 		return nil, exitcode.WithHint(exitcode.Config, fmt.Errorf("S3 configuration: %w", err),
 			"check the AWS_* variables and the AWS configuration files")

@@ -188,7 +188,7 @@ func s3Client(t *testing.T) (*s3test.Server, *s3.Client) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	client, err := NewS3Client(context.Background(), "", true)
+	client, err := NewS3Client(context.Background(), "", true, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
