@@ -52,6 +52,9 @@ default:
   PUBLISH_GUARD_SCORE_K, PUBLISH_GUARD_ENTRIES_DROP
                           the guard's thresholds, read by snapshot-publish
   RETRY_DELAY_SECONDS     pause before the one retry of a transient failure (10)
+  JOB_TIMEOUT_SECONDS     the whole job's deadline (3600): past it, the stages
+                          are stopped and the run ends as transient (5), with
+                          an alert and no retry
   CORRELATION_ID          id carried by every log line (default: a new UUID)
   ALERT_WEBHOOK_URL       on a failed run only, POST {"text": "..."} here
 
@@ -91,12 +94,13 @@ for name in DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER P
 	SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR \
 	PUBLISH_GUARD PUBLISH_GUARD_BATTLES_TOLERANCE PUBLISH_GUARD_GONE_VOTES \
 	PUBLISH_GUARD_SCORE_K PUBLISH_GUARD_ENTRIES_DROP \
-	RETRY_DELAY_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
+	RETRY_DELAY_SECONDS JOB_TIMEOUT_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
 	eval "value=\${$name-}"
 	if [ -z "$value" ]; then unset "$name"; fi
 done
 
 RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-10}
+JOB_TIMEOUT_SECONDS=${JOB_TIMEOUT_SECONDS:-3600}
 SNAPSHOT_S3_PATH_STYLE=${SNAPSHOT_S3_PATH_STYLE:-false}
 if [ -z "${CORRELATION_ID-}" ]; then
 	CORRELATION_ID=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -111,6 +115,7 @@ START_EVENT='{}'
 ATTEMPT=0
 TMP=
 INTERRUPTED=
+TIMED_OUT=
 
 # On SIGINT or SIGTERM, pass the signal on to every running stage (SIGTERM
 # to the pause before a retry); the run then ends with 130 or 143. The
@@ -121,6 +126,10 @@ INTERRUPTED=
 # pids, so one of the two sees the other.
 on_signal() {
 	INTERRUPTED=$1
+	stop_stages "$1"
+}
+# stop_stages SIGNAL: the signal to every running stage (SIGTERM to the pause).
+stop_stages() {
 	[ -n "$TMP" ] || return 0
 	echo "$1" >"$TMP/stop"
 	for pidfile in "$TMP"/*.pid; do
@@ -133,6 +142,8 @@ on_signal() {
 }
 trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
+# The watchdog (see "the pipe") sends SIGUSR1 at the job's deadline.
+trap 'TIMED_OUT=1; stop_stages TERM' USR1
 
 # ---- logging -----------------------------------------------------------------
 
@@ -168,17 +179,27 @@ status_kind() {
 	esac
 }
 
-# alert TEXT: POST {"text": TEXT} to ALERT_WEBHOOK_URL, if set. A failing
-# webhook is logged and changes nothing else.
+# alert TEXT: POST {"text": TEXT} to ALERT_WEBHOOK_URL, if set, within
+# 15 seconds. A failing webhook is logged and changes nothing else. TEXT is
+# data (stage messages, leaderboard names): the characters chat services
+# read as markup (&, <, >) are escaped as they ask, control characters
+# replaced. The URL (it holds the webhook's secret) reaches curl in a
+# config on a file descriptor, never on its command line, where ps shows it.
 alert() {
 	[ -n "${ALERT_WEBHOOK_URL-}" ] || return 0
 	if ! command -v curl >/dev/null 2>&1; then
 		log ERROR alert_failed --arg error "no curl to send the alert with"
 		return 0
 	fi
-	local out rc
-	out=$(jq -nc --arg text "$1" '{text: $text}' |
-		curl -sS -f -m 10 -X POST -H 'Content-Type: application/json' --data-binary @- "$ALERT_WEBHOOK_URL" 2>&1 >/dev/null)
+	local out rc url
+	url=$(printf '%s' "$ALERT_WEBHOOK_URL" | sed 's/[\\"]/\\&/g')
+	out=$(jq -nc --arg text "$1" '{text: ($text | gsub("[\u0000-\u001f\u007f]"; "\ufffd")
+			| gsub("&"; "&amp;") | gsub("<"; "&lt;") | gsub(">"; "&gt;"))}' |
+		curl -sS -f --connect-timeout 5 -m 15 -X POST -H 'Content-Type: application/json' --data-binary @- \
+			-K /dev/fd/3 3<<EOF 2>&1 >/dev/null
+url = "$url"
+EOF
+	)
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		log ERROR alert_failed --arg client curl --argjson exit_status "$rc" --arg error "$out"
@@ -257,6 +278,9 @@ fi
 case $RETRY_DELAY_SECONDS in
 *[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds, got \"$RETRY_DELAY_SECONDS\"" ;;
 esac
+case $JOB_TIMEOUT_SECONDS in
+*[!0-9]* | 0*) fail_early 2 "JOB_TIMEOUT_SECONDS must be a whole number of seconds above 0, got \"$JOB_TIMEOUT_SECONDS\"" ;;
+esac
 
 S3_PATH_STYLE_FLAG=
 case $SNAPSHOT_S3_PATH_STYLE in
@@ -283,7 +307,32 @@ done
 # ---- the pipe ----------------------------------------------------------------
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/arena-job.XXXXXX") || fail_early 1 "cannot create a temporary folder"
-trap 'rm -rf "$TMP"' EXIT
+trap 'stop_watchdog; rm -rf "$TMP"' EXIT
+
+# The watchdog: JOB_TIMEOUT_SECONDS from now, SIGUSR1 to the job, which
+# stops the stages and ends the run (timed_out). It is not the job's child
+# (the job's wait for its stages must not wait for it), holds none of the
+# job's output open, and ends with the job: stopped by it, or within a
+# second of it when the job itself was killed.
+(
+	(
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
+		left=$JOB_TIMEOUT_SECONDS
+		while [ "$left" -gt 0 ]; do
+			sleep 1 &
+			s=$!
+			wait "$s"
+			kill -0 $$ 2>/dev/null || exit 0
+			left=$((left - 1))
+		done
+		kill -USR1 $$
+	) </dev/null >/dev/null 2>&1 &
+	echo $! >"$TMP/watchdog"
+)
+stop_watchdog() {
+	[ -f "$TMP/watchdog" ] && kill -TERM "$(cat "$TMP/watchdog")" 2>/dev/null
+	rm -f "$TMP/watchdog"
+}
 
 # The three stages' commands, with the flags the job gives them; extra
 # arguments come first. Each runs in a process of its own (see stage), so
@@ -372,18 +421,26 @@ pause() {
 	rm -f "$TMP/pause.pid"
 }
 
-# database: where the stages read and publish, without the password.
+# database: where the stages read and publish, as user@host:port/db. A
+# DATABASE_URL is shown only when it parses without doubt (a password with
+# '/', '@' or '?' not percent-encoded does not): a setting that does not
+# parse is never echoed, and a password never is.
 database() {
 	if [ -n "${DATABASE_URL-}" ]; then
-		case $DATABASE_URL in
-		*://*) printf '%s' "$DATABASE_URL" | sed -e 's#^\([A-Za-z]*://[^:/@]*\):[^/]*@#\1:xxxxx@#' \
-			-e 's/\([?&]password=\)[^&]*/\1xxxxx/g' ;;
-		*) printf '(keyword/value connection string, not shown)' ;;
-		esac
+		printf '%s' "$DATABASE_URL" | jq -Rr '
+			(capture("^postgres(ql)?://((?<user>[^:/@?#\\s]*)(:[^/@?#\\s]*)?@)?(?<host>[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(:(?<port>[0-9]+))?/(?<db>[^/@?#\\s]+)([?][^@#]*)?$") // null)
+			| if . == null then "(DATABASE_URL, not shown: not a plain postgres:// URL)"
+			  else "\(.user // "")@\(.host):\(.port // "5432")/\(.db)" end'
 	else
 		printf '%s@%s:%s/%s' "${POSTGRES_USER:-${PGUSER:-}}" "${POSTGRES_HOST:-${PGHOST:-localhost}}" \
 			"${POSTGRES_PORT:-${PGPORT:-5432}}" "${POSTGRES_DB:-${PGDATABASE:-}}"
 	fi
+}
+
+# s3_place: SNAPSHOT_S3_URI when it is a plain s3://bucket/prefix, else a
+# note (a URI with credentials in it is never echoed).
+s3_place() {
+	printf '%s' "$SNAPSHOT_S3_URI" | jq -Rr 'if test("^s3://[a-z0-9][a-z0-9.-]*(/[^@?#\\s]*)?$") then . else "(SNAPSHOT_S3_URI, not shown: not a plain s3://bucket/prefix)" end'
 }
 
 # log_start RANK-ARGS...: the start event of an attempt, with the settings
@@ -401,8 +458,9 @@ log_start() {
 		--arg style_control "${STYLE_CONTROL:-default}" \
 		--arg guard "${PUBLISH_GUARD:-on}" \
 		--arg database "$(database)" \
-		--argjson sinks "$(json_array db ${SNAPSHOT_S3_URI:+"$SNAPSHOT_S3_URI"} ${SNAPSHOT_DIR:+"dir:$SNAPSHOT_DIR"})" \
+		--argjson sinks "$(json_array db ${SNAPSHOT_S3_URI:+"$(s3_place)"} ${SNAPSHOT_DIR:+"dir:$SNAPSHOT_DIR"})" \
 		--argjson retry_delay_seconds "$RETRY_DELAY_SECONDS" \
+		--argjson job_timeout_seconds "$JOB_TIMEOUT_SECONDS" \
 		--argjson alert_webhook "$hook" \
 		--argjson rank_args "$(json_array "$@")")
 	printf '%s\n' "$START_EVENT"
@@ -416,7 +474,7 @@ log_start() {
 # the first one that failed, except that a stage killed by SIGPIPE (its
 # reader quit) gives way to the later stage that failed.
 outcome() {
-	local name rc tool err message failed
+	local name rc tool err message failed crash
 	FAILED_STAGE= FAILED_STATUS=0 STATUS=0 FAILURE= STAGE_ERROR=
 	for name in publish rank export; do
 		rc=$(cat "$TMP/$name.rc" 2>/dev/null)
@@ -432,7 +490,20 @@ outcome() {
 	rank) tool=rank ;;
 	publish) tool=snapshot-publish ;;
 	esac
+	# A Go program that crashes (a panic, running out of memory) exits 2,
+	# the tools' status for usage errors: its "panic:" or "fatal error:"
+	# line tells the two apart.
+	crash=$(grep -m 1 -E '^(panic|fatal error): ' "$TMP/$FAILED_STAGE.err" 2>/dev/null)
 	case $FAILED_STATUS in
+	2)
+		if [ -n "$crash" ]; then
+			STATUS=1
+			FAILURE="$tool crashed (internal failure): $crash"
+		else
+			STATUS=2
+			FAILURE="$tool exited 2 ($(status_kind 2))"
+		fi
+		;;
 	[1-6])
 		STATUS=$FAILED_STATUS
 		FAILURE="$tool exited $FAILED_STATUS ($(status_kind "$FAILED_STATUS"))"
@@ -473,6 +544,15 @@ log_error() {
 		${STAGE_ERROR:+--argjson stage_error "$STAGE_ERROR"}
 }
 
+# timed_out: the end of a run past JOB_TIMEOUT_SECONDS: transient (the
+# database or S3 too slow or hung; worth the next scheduled run), not
+# retried (the deadline is the whole job's).
+timed_out() {
+	local msg="the job ran past its deadline (JOB_TIMEOUT_SECONDS=$JOB_TIMEOUT_SECONDS); the stages were stopped"
+	log ERROR error --argjson attempt "$ATTEMPT" --argjson exit_status 5 --arg error "$msg"
+	finish 5 "$msg"
+}
+
 # stopped: the end of a run stopped by SIGINT (130) or SIGTERM (143).
 stopped() {
 	local status=143
@@ -496,6 +576,7 @@ REPLAY=false
 while :; do
 	if [ "$REPLAY" = true ]; then publish_once; else run_once "$@"; fi
 	[ -z "$INTERRUPTED" ] || stopped
+	[ -z "$TIMED_OUT" ] || timed_out
 	outcome
 	[ "$STATUS" -ne 0 ] || finish 0
 	log_error
@@ -508,6 +589,7 @@ while :; do
 			--argjson replay "$REPLAY"
 		pause "$RETRY_DELAY_SECONDS"
 		[ -z "$INTERRUPTED" ] || stopped
+		[ -z "$TIMED_OUT" ] || timed_out
 		ATTEMPT=$((ATTEMPT + 1))
 		log_start "$@"
 		[ -z "$INTERRUPTED" ] || stopped
