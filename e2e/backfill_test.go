@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestBackfill30Days(t *testing.T) {
 		t.Fatalf("today's run: %s", r)
 	}
 	today := current(t, dbURL)
-	latest, index := readFile(t, filepath.Join(out, "overall", "latest.json")), readFile(t, filepath.Join(out, "index.json"))
+	latest, index := currentFiles(t, filepath.Join(out, "overall")), readFile(t, filepath.Join(out, "index.json"))
 
 	// The demo's battles run from 2025-01-01 to 2025-10-28: the 30 days
 	// before 2025-10-29, oldest first, as docs/publish.md writes the loop.
@@ -102,15 +103,57 @@ func TestBackfill30Days(t *testing.T) {
 	if got := current(t, dbURL); fmt.Sprint(got) != fmt.Sprint(today) {
 		t.Errorf("the current snapshots moved:\nbefore %v\nafter  %v", today, got)
 	}
-	if readFile(t, filepath.Join(out, "overall", "latest.json")) != latest {
-		t.Errorf("latest.json moved back in time")
+	if got := currentFiles(t, filepath.Join(out, "overall")); fmt.Sprint(got) != fmt.Sprint(latest) {
+		var moved []string
+		for name, body := range got {
+			if latest[name] != body {
+				moved = append(moved, name)
+			}
+		}
+		t.Errorf("overall's current files moved back in time: %v", moved)
 	}
 	if readFile(t, filepath.Join(out, "index.json")) == "" || !sameIndexLines(t, readFile(t, filepath.Join(out, "index.json")), index) {
 		t.Errorf("index.json moved back in time")
 	}
-	if n := len(listFiles(t, filepath.Join(out, "overall"))); n != 2*31+2 {
-		t.Errorf("%d files for overall in the folder, want 31 documents and charts and latest", n)
+	var documents int
+	for _, f := range listFiles(t, filepath.Join(out, "overall")) {
+		if strings.HasPrefix(f, "snapshot_") && strings.HasSuffix(f, ".json") && !strings.HasSuffix(f, ".pairs.json") {
+			documents++
+		}
 	}
+	if documents != 31 {
+		t.Errorf("%d snapshot documents for overall in the folder, want 31: today's and 30 backfilled", documents)
+	}
+	var history struct {
+		Snapshots []struct {
+			Identifier string `json:"snapshot_identifier"`
+		} `json:"snapshots"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, "overall", "index.json"))), &history); err != nil {
+		t.Fatal(err)
+	}
+	if len(history.Snapshots) != 31 || history.Snapshots[0].Identifier != today["overall"] {
+		t.Errorf("overall's history lists %d snapshots, newest %v; want 31, newest today's %s",
+			len(history.Snapshots), history.Snapshots[:min(1, len(history.Snapshots))], today["overall"])
+	}
+}
+
+// currentFiles returns the files of a leaderboard's folder that stand for
+// its current snapshot (latest.json, latest.svg, ...), by name. The
+// folder's index.json and index.html list every snapshot, so a backfill
+// adds to them; the page's current part is drawn from latest.json.
+func currentFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, f := range listFiles(t, dir) {
+		if strings.HasPrefix(f, "latest.") {
+			files[f] = readFile(t, filepath.Join(dir, f))
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("no current files in %s", dir)
+	}
+	return files
 }
 
 // sameIndexLines reports whether two index.json documents list the same
