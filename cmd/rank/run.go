@@ -28,7 +28,8 @@ const tool = "rank"
 const DefaultSeed = 42
 
 const description = `Reads battles, one JSON object per line, from the files named (or stdin;
-"-" is stdin) and writes one leaderboard per line to stdout: overall, plus
+"-" is stdin) and writes one leaderboard per line to stdout (NDJSON, or a
+table for people when stdout is a terminal: see --format): overall, plus
 one per category seen or named in a battles-export header. Each leaderboard
 holds Bradley-Terry scores (mean 1000, 400 points = 10:1 odds), 95%
 bootstrap intervals (--confidence), ranks and vote counts, with the
@@ -65,8 +66,12 @@ standardised over the leaderboard's battles. Every battle needs its features:
 errors, or with --style-ci bootstrap percentiles of --bootstrap rounds that
 resample battles. The coefficients, with their intervals, are in "style".
 
-Each flag can also be set by the environment variable named in brackets;
-a variable set to the empty string means the default.
+Flags may come before or after the FILEs; "--" ends them. Each flag can
+also be set by the environment variable named in brackets; a variable set
+to the empty string means the default. --check-settings checks them all
+and reads nothing. On a terminal, a progress line shows on stderr unless
+rank's stdout is a pipe (the last stage of a pipe draws) or --no-progress
+(NO_PROGRESS) says otherwise.
 
 ` + exitcode.Help
 

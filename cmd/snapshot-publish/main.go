@@ -102,12 +102,20 @@ api.leaderboard_entry. S3 uses the AWS SDK's standard configuration
 (AWS_ACCESS_KEY_ID, AWS_REGION (default us-east-1), AWS_PROFILE, ...;
 AWS_ENDPOINT_URL_S3 for another endpoint).
 
+Flags may come before or after the FILEs; "--" ends them. --s3 and --dir
+can also be set by SNAPSHOT_S3_URI and SNAPSHOT_DIR (as the daily job
+does). The places are checked before any input is read: a --dir that is
+not a folder is a usage error, one that cannot be written a configuration
+error. --check-settings checks flags, variables and places, and reads and
+writes nothing.
+
 ` + exitcode.Help + `
-   When leaderboards fail: 4 or 5 when every failure is of that kind and no
-   leaderboard was published completely (retry on 5 is safe: publishing is
-   idempotent), else 6. When leaderboards are held: 6 when others were
-   published, else 3 (a retry holds them again) or the graver status of the
-   failures.`
+   When leaderboards fail: 6 when another one was published, else the
+   failures' own status, the gravest when they differ (1, 4, 3), and 5 only
+   when every failure may pass (retry on 5 is safe: publishing is
+   idempotent); a dry run publishes nothing, so it never ends with 6. When
+   leaderboards are held: 6 when others were published, else 3 (a retry
+   holds them again) or the graver status of the failures.`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	log := clix.NewLogger(tool, stderr, os.Getenv)

@@ -21,6 +21,9 @@ const (
 	Partial   = 6 // some leaderboards failed, the others were published
 )
 
+// A tool stopped by SIGINT or SIGTERM exits 128 plus the signal's number,
+// 130 or 143, as a shell reports a process killed by it (clix.Stopped).
+
 // Help is the paragraph each tool's --help prints about exit statuses.
 const Help = `EXIT STATUS:
    0  success
@@ -29,7 +32,8 @@ const Help = `EXIT STATUS:
    3  bad input: malformed, cut short or inconsistent stream
    4  configuration error: authentication, missing schema, table or privilege
    5  transient failure (connection refused or lost): worth a retry
-   6  partial failure: some leaderboards failed, the others were done`
+   6  partial failure: some leaderboards failed, the others were done
+   130, 143  stopped by SIGINT or SIGTERM, within a second, nothing partial written`
 
 // Error is an error with the exit status it should end the process with,
 // and an optional hint printed on a line of its own.
