@@ -1,0 +1,249 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bixarena/arena-snapshots/internal/pgtest"
+	"github.com/bixarena/arena-snapshots/internal/synth"
+	"github.com/creack/pty"
+)
+
+// TestJobChecksSettingsFirst: a bad setting of any stage stops the job
+// before the export starts (no stage logs a start), with status 2 and an
+// error naming the variable or the argument.
+func TestJobChecksSettingsFirst(t *testing.T) {
+	needTools(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		env   map[string]string
+		args  []string
+		stage string
+		says  string
+	}{
+		{map[string]string{"SNAPSHOT_S3_URI": "http://x"}, nil, "publish", "SNAPSHOT_S3_URI"},
+		{map[string]string{"SNAPSHOT_DIR": file}, nil, "publish", "SNAPSHOT_DIR"},
+		{map[string]string{"SNAPSHOT_DIR": file + "/sub"}, nil, "publish", "SNAPSHOT_DIR"},
+		{map[string]string{"SNAPSHOT_S3_URI": "s3://b/p", "AWS_ENDPOINT_URL_S3": "localhost:9000"}, nil, "publish", "AWS_ENDPOINT_URL_S3"},
+		{map[string]string{"NUM_BOOTSTRAP": "lots"}, nil, "rank", "NUM_BOOTSTRAP"},
+		{map[string]string{"SIGNIFICANT": "yes"}, nil, "rank", "SIGNIFICANT"},
+		{map[string]string{"MIN_TOTAL_MODELS": "-4"}, nil, "rank", "MIN_TOTAL_MODELS"},
+		{nil, []string{"--bootstrp", "10"}, "rank", "unknown flag --bootstrp"},
+		{map[string]string{"DATABASE_URL": "", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "five"}, nil, "export", "POSTGRES_PORT"},
+		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@[x"}, nil, "export", "DATABASE_URL"},
+	} {
+		sh := shells[i%len(shells)]
+		t.Run(c.says+"/"+sh, func(t *testing.T) {
+			env := merge(map[string]string{
+				// A database that answers nothing: the checks come first.
+				"DATABASE_URL":        "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
+				"RETRY_DELAY_SECONDS": "0",
+			}, c.env)
+			start := time.Now()
+			r := runJob(t, sh, env, c.args...)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", r.code, r)
+			}
+			e := onlyEvent(t, r, "error")
+			if msg, _ := e["error"].(string); e["stage"] != c.stage || !strings.Contains(msg, c.says) {
+				t.Errorf("error event %v, want stage %s saying %q", e, c.stage, c.says)
+			}
+			if strings.Contains(r.stderr, `"msg":"start"`) {
+				t.Errorf("a stage started before the settings were checked\n%s", r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "s3cret") {
+				t.Errorf("the password appears in the logs")
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("the job took %v to refuse a setting", took)
+			}
+		})
+	}
+}
+
+// slowExport installs, in a new folder put first on PATH, a battles-export
+// that streams a synthetic file (100 models, so that rank's bootstrap
+// lasts), for the job to be stopped while rank runs.
+func slowExport(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	in := filepath.Join(d, "battles.ndjson")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Write(f, synth.Options{Battles: 50_000, Models: 100, Ties: 0.1, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	writeScript(t, filepath.Join(d, "battles-export"), `case "$*" in *--check-settings*) exit 0 ;; esac
+exec cat `+in+"\n")
+	return d
+}
+
+// TestJobPassesSignalOn: SIGINT to the job while rank bootstraps reaches
+// rank as SIGINT; rank and the job end with 130 within a second or two,
+// and nothing is published.
+func TestJobPassesSignalOn(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	dir := t.TempDir()
+	env := merge(baseEnv(t), map[string]string{
+		"PATH":          slowExport(t) + ":" + toolDir + ":/usr/bin:/bin",
+		"DATABASE_URL":  dbURL,
+		"SNAPSHOT_DIR":  dir,
+		"NUM_BOOTSTRAP": "5000",
+	})
+	for _, sh := range shells {
+		t.Run(sh, func(t *testing.T) {
+			cmd := exec.Command(sh, "scripts/entrypoint.sh", "--threads", "1")
+			cmd.Dir = root
+			for k, v := range env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			// rank says when it has read its input: the rounds start.
+			read := make(chan struct{})
+			ended := make(chan string, 1)
+			go func() {
+				b := make([]byte, 4096)
+				var all strings.Builder
+				unread := read
+				for {
+					n, err := stderr.Read(b)
+					all.Write(b[:n])
+					if unread != nil && strings.Contains(all.String(), `"event":"read"`) {
+						close(unread)
+						unread = nil
+					}
+					if err != nil {
+						ended <- all.String()
+						return
+					}
+				}
+			}()
+			select {
+			case <-read:
+			case l := <-ended:
+				cmd.Wait()
+				t.Fatalf("the job ended before rank read its input\n%s\n%s", stdout.String(), l)
+			case <-time.After(60 * time.Second):
+				t.Fatal("rank never read its input")
+			}
+			time.Sleep(300 * time.Millisecond)
+			sent := time.Now()
+			cmd.Process.Signal(syscall.SIGINT)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("the job did not stop on SIGINT\n%s", stdout.String())
+			}
+			if took := time.Since(sent); took > 2*time.Second {
+				t.Errorf("the job took %v to stop", took)
+			}
+			logsText := <-ended
+			if code := cmd.ProcessState.ExitCode(); code != 130 {
+				t.Errorf("exit %d, want 130\n%s", code, stdout.String())
+			}
+			if !strings.Contains(logsText, `"msg":"stopped by SIGINT","tool":"rank"`) {
+				t.Errorf("rank was not stopped by SIGINT:\n%s", logsText)
+			}
+			if !strings.Contains(stdout.String(), "stopped by SIGINT") {
+				t.Errorf("no error event naming the signal\n%s", stdout.String())
+			}
+			if f := publishedFiles(listFiles(t, dir)); len(f) != 0 {
+				t.Errorf("files in the folder: %v", f)
+			}
+			if n := countSnapshots(t, dbURL); n != 0 {
+				t.Errorf("%d snapshots published", n)
+			}
+		})
+	}
+}
+
+// TestOneProgressLineInAPipe: "battles-export | rank" typed on a terminal
+// (both stages' stderr on it): only rank, the last stage, draws, while the
+// export's query waits; the export alone into a file draws its spinner.
+func TestOneProgressLineInAPipe(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	hold := func(t *testing.T) {
+		// The export's query waits behind a lock for a second, so that a
+		// stage that should not draw has the time to.
+		ctx := context.Background()
+		conn := pgtest.Connect(t, dbURL)
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE api.battle_evaluation IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(1200*time.Millisecond, func() { tx.Rollback(ctx) })
+	}
+	onTerminal := func(t *testing.T, script string) string {
+		t.Helper()
+		ptmx, tty, err := pty.Open()
+		if err != nil {
+			t.Skipf("no pseudo-terminal here: %v", err)
+		}
+		defer ptmx.Close()
+		shown := make(chan string)
+		go func() {
+			b, _ := io.ReadAll(ptmx)
+			shown <- string(b)
+		}()
+		out := t.TempDir()
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Dir = out
+		cmd.Env = []string{"PATH=" + toolDir + ":/usr/bin:/bin", "DATABASE_URL=" + dbURL, "HOME=" + out}
+		cmd.Stderr = tty
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s: %v", script, err)
+		}
+		tty.Close()
+		return <-shown
+	}
+
+	t.Run("pipe", func(t *testing.T) {
+		hold(t)
+		screen := onTerminal(t, "set -o pipefail; battles-export --aggregate | rank --bootstrap 20 > boards.ndjson")
+		if !strings.Contains(screen, "rank: reading stdin") {
+			t.Errorf("rank drew nothing while it waited; the terminal showed %q", screen)
+		}
+		if strings.Contains(screen, "battles-export:") {
+			t.Errorf("battles-export drew in the middle of a pipe: %q", screen)
+		}
+		if strings.Contains(screen, "\n") {
+			t.Errorf("more than one line: %q", screen)
+		}
+	})
+	t.Run("alone", func(t *testing.T) {
+		hold(t)
+		screen := onTerminal(t, "battles-export --aggregate > battles.ndjson")
+		if !strings.Contains(screen, "battles-export: querying the database  ⠙  0s") {
+			t.Errorf("no spinner while the query waited; the terminal showed %q", screen)
+		}
+	})
+}
