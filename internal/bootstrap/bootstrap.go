@@ -7,7 +7,6 @@
 package bootstrap
 
 import (
-	"cmp"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -117,11 +116,14 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 // round whose Poisson counts sum past total is drawn again (conditioning
 // on s leaves the counts given s as they are). Unlike conditional
 // binomials, no draw waits for the one before, and each draw's constants
-// are computed once for all rounds.
+// are computed once for all rounds, once for all the cells of one count:
+// on a sparse board, where most cells hold one battle or a few, a few
+// tables serve every cell and stay in the processor's cache.
 type plan struct {
 	total int64
 	cells []Cell
-	draws []poisson
+	kind  []int32   // per cell, its count's draw in draws
+	draws []poisson // per distinct count
 	poissonTables
 	alias []column // alias table over cells, weighted by Count
 	mass  uint64   // its total weight: total
@@ -141,32 +143,37 @@ type column struct {
 const slack = 1.5
 
 // tableBudget bounds the entries of a plan's Poisson tables (12 bytes
-// each, 1.5 MB in all), so that they stay in a core's cache: the cells of
-// the largest means, where PTRS costs least, draw by PTRS (measured: a
+// each, 1.5 MB in all), so that they stay in a core's cache: the counts
+// of the largest means, where PTRS costs least, draw by PTRS (measured: a
 // budget of 2²⁰ made a million battles among 30 models with no small cells
-// half again slower); the cells of means under ptrsFrom get tables
+// half again slower); the counts of means under ptrsFrom get tables
 // whatever the budget.
 const tableBudget = 1 << 17
 
 func newPlan(cells []Cell, budget int) *plan {
-	pl := &plan{cells: cells}
+	pl := &plan{cells: cells, kind: make([]int32, len(cells))}
 	for _, c := range cells {
 		pl.total += c.Count
 	}
 	mean := max(0, float64(pl.total)-slack*math.Sqrt(float64(pl.total)))
-	pl.draws = make([]poisson, len(cells))
+	counts := make([]int64, 0, len(cells))
+	for _, c := range cells {
+		counts = append(counts, c.Count)
+	}
+	slices.Sort(counts)
+	counts = slices.Compact(counts)
+	pl.draws = make([]poisson, len(counts))
+	for d, n := range counts {
+		pl.draws[d] = newPTRS(mean * float64(n) / float64(pl.total))
+	}
 	for j, c := range cells {
-		pl.draws[j] = newPTRS(mean * float64(c.Count) / float64(pl.total))
+		d, _ := slices.BinarySearch(counts, c.Count)
+		pl.kind[j] = int32(d)
 	}
-	// Tables for the cells of smallest means first, while they fit.
-	order := make([]int, len(cells))
-	for j := range order {
-		order[j] = j
-	}
-	slices.SortFunc(order, func(x, y int) int { return cmp.Or(cmp.Compare(cells[x].Count, cells[y].Count), cmp.Compare(x, y)) })
+	// Tables for the smallest means first, while they fit.
 	n, entries := 0, 0
-	for _, j := range order {
-		if mu := pl.draws[j].mu; mu > 0 {
+	for d := range pl.draws {
+		if mu := pl.draws[d].mu; mu > 0 {
 			// A table holds more than 2·√mu entries (±1 standard
 			// deviation): a mean too large for what is left of the
 			// budget stops here without walking its span, whose cost
@@ -183,9 +190,9 @@ func newPlan(cells []Cell, budget int) *plan {
 		n++
 	}
 	pl.cdf, pl.guide = make([]float64, 0, entries), make([]int32, 0, entries)
-	for _, j := range order[:n] {
-		if pl.draws[j].mu > 0 {
-			pl.table(&pl.draws[j])
+	for d := range pl.draws[:n] {
+		if pl.draws[d].mu > 0 {
+			pl.table(&pl.draws[d])
 		}
 	}
 	pl.mass, pl.alias = aliasTable(cells)
@@ -240,8 +247,8 @@ func resample(rng *rand.PCG, pl *plan, pairs []bt.Pair) {
 			pairs[i].N, pairs[i].W = 0, 0
 		}
 		left, drawn = pl.total, true
-		for j := range pl.draws {
-			x := pl.draw(&pl.draws[j], rng)
+		for j, d := range pl.kind {
+			x := pl.draw(&pl.draws[d], rng)
 			if x == 0 {
 				continue
 			}

@@ -11,8 +11,8 @@ import (
 // rejection with squeeze (PTRS, "The transformed rejection method for
 // generating Poisson random variables", 1993), which costs O(1) uniforms
 // whatever mu is but takes logarithms for a quarter of its draws. A
-// bootstrap plan holds one per cell, with what its draws share computed
-// once.
+// bootstrap plan holds one per distinct count of its cells, with what its
+// draws share computed once.
 type poisson struct {
 	mu, logMu float64
 	// PTRS's constants.
