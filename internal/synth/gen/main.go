@@ -1,5 +1,5 @@
 // Command gen writes a synthetic battle stream to stdout (see package
-// synth); scripts/bench.sh uses it.
+// synth); scripts/bench.sh and scripts/bench-rank.sh use it.
 package main
 
 import (
@@ -18,6 +18,11 @@ func main() {
 	flag.Float64Var(&o.Ties, "ties", 0.1, "share of ties")
 	flag.Uint64Var(&o.Seed, "seed", 1, "seed")
 	flag.BoolVar(&o.Aggregate, "aggregate", false, "write one line per distinct battle with a count")
+	flag.Float64Var(&o.PairExponent, "pair-exponent", 0, "Zipf exponent of pair popularity (0: 1.1)")
+	flag.Float64Var(&o.ModelSpread, "model-spread", 0, "standard deviation of the models' log popularity (0: all alike)")
+	flag.Float64Var(&o.Spread, "spread", 0, "standard deviation of the true strengths, log10 units (0: 0.35)")
+	flag.IntVar(&o.Groups, "groups", 0, "groups of models that mostly meet each other (0: none)")
+	flag.Float64Var(&o.CrossGroup, "cross-group", 0, "popularity of a pair across groups, relative (0: 0.02)")
 	flag.Parse()
 	if err := synth.Write(os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
