@@ -71,6 +71,8 @@ type Work struct {
 	r, next []float64
 	e       []float64    // gradHess's strengths
 	dg      []float64    // the Hessian's diagonal from the prior
+	diag    []float64    // the whole diagonal, for sparse fits
+	y       []float64    // an incomplete factor's scratch
 	wt      []float64    // the Hessian's weight of each pair
 	cg      [4][]float64 // conjugate gradients' vectors
 }
@@ -78,7 +80,7 @@ type Work struct {
 // resize makes the vectors of w hold n models; the n×n matrices are made
 // only by Fit, which alone needs them.
 func (w *Work) resize(n int) {
-	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next, &w.e, &w.dg, &w.cg[0], &w.cg[1], &w.cg[2], &w.cg[3]} {
+	for _, p := range []*[]float64{&w.g, &w.step, &w.r, &w.next, &w.e, &w.dg, &w.y, &w.cg[0], &w.cg[1], &w.cg[2], &w.cg[3]} {
 		*p = grow(*p, n)
 	}
 }
@@ -94,6 +96,15 @@ func grow(v []float64, n int) []float64 {
 // it exists (WellPosed), else the maximum of the likelihood with
 // VirtualTies per model. Models with no battles get rating 0 before
 // centring. The result is deterministic.
+//
+// The fit is Newton's method with a damped step (see advance). A Dense
+// problem solves each step with a Cholesky factorisation of the n×n
+// Hessian; a sparse one by conjugate gradients preconditioned with the
+// Hessian's incomplete Cholesky factor (see sparse.go), in time and memory
+// that follow the pairs that met. Should Newton's method fail to converge
+// from Start (it does not on any data measured), Fit starts again from 0,
+// then falls back to the MM algorithm, slow but convergent from anywhere
+// (see mm).
 func Fit(p Problem, o Options) Result {
 	n := p.Models
 	if n == 0 {
@@ -120,35 +131,27 @@ func Fit(p Problem, o Options) Result {
 	} else {
 		clear(r)
 	}
-	if prior == 0 {
-		centre(r)
-	}
-	w.h, w.chol = grow(w.h, n*n), grow(w.chol, n*n)
-	w.wt = grow(w.wt, len(p.Pairs))
-	loss := math.NaN() // not yet computed
-	const maxIter = 200
-	for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
-		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
-		hessian(p, w.wt, w.dg, w.h)
+	dense := Dense(p)
+	newton := func() (int, bool) {
 		if prior == 0 {
-			shiftHessian(w.h, n)
+			centre(r)
 		}
-		if !cholesky(w.h, w.chol, n) {
-			// Only a graph that is not connected within a prior-free fit can
-			// get here, and WellPosed excludes that; stay safe anyway.
-			break
+		if dense {
+			return w.newtonDense(p, prior, tol)
 		}
-		for i := range n {
-			w.step[i] = -w.g[i]
-		}
-		cholSolve(w.chol, n, w.step)
-		var stepMax float64
-		stepMax, loss = advance(p, prior, r, w.step, w.next, loss)
-		if stepMax < tol {
-			break
-		}
+		return w.newtonSparse(p, prior, tol)
 	}
-	res.Iterations = min(res.Iterations, maxIter)
+	it, ok := newton()
+	res.Iterations = it
+	if !ok && o.Start != nil {
+		clear(r)
+		it, ok = newton()
+		res.Iterations += it
+	}
+	if !ok {
+		clear(r)
+		res.Iterations += mm(p, prior, tol, w)
+	}
 	if !o.NoReport {
 		gradHess(p, prior, r, w.e, w.g, nil, nil)
 		for _, g := range w.g {
@@ -163,44 +166,156 @@ func Fit(p Problem, o Options) Result {
 	return res
 }
 
-// advance moves r along a Newton step and returns the largest change of a
-// rating and the objective at the new point (NaN when not computed; loss
-// is the objective at r, or NaN). Near the optimum (a step under fullStep,
-// about 20 points) the step is taken as it is: the log-likelihood is close
-// to quadratic there, and comparing objectives that differ in the last
-// bits would only add rounding noise. Farther away, damp: halve the step
-// until the objective does not rise. next is scratch.
-func advance(p Problem, prior float64, r, step, next []float64, loss float64) (float64, float64) {
+// precond returns f's apply with w's scratch.
+func (w *Work) precond(f *incomplete) func(r, z []float64) {
+	return func(r, z []float64) { f.apply(r, z, w.y) }
+}
+
+// maxIter bounds Newton's steps in a fit.
+const maxIter = 200
+
+// newtonDense runs Newton's method from w.r, each step solved with the
+// Cholesky factor of the n×n Hessian, to a full step below tol. It
+// returns the steps taken and whether it converged.
+func (w *Work) newtonDense(p Problem, prior, tol float64) (int, bool) {
+	n := p.Models
+	r := w.r
+	w.h, w.chol = grow(w.h, n*n), grow(w.chol, n*n)
+	w.wt = grow(w.wt, len(p.Pairs))
+	loss := math.NaN() // not yet computed
+	for it := 1; it <= maxIter; it++ {
+		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
+		hessian(p, w.wt, w.dg, w.h)
+		if prior == 0 {
+			shiftHessian(w.h, n)
+		}
+		if !cholesky(w.h, w.chol, n) {
+			// Only a graph that is not connected within a prior-free fit can
+			// get here, and WellPosed excludes that; stay safe anyway.
+			return it, false
+		}
+		for i := range n {
+			w.step[i] = -w.g[i]
+		}
+		cholSolve(w.chol, n, w.step)
+		stepMax, full, ok := w.advance(p, prior, &loss)
+		if !ok {
+			return it, false
+		}
+		if full && stepMax < tol {
+			return it, true
+		}
+	}
+	return maxIter, false
+}
+
+// newtonSparse runs Newton's method from w.r, each step solved by
+// conjugate gradients, to a full step below tol. The preconditioner is the
+// Hessian's diagonal (Jacobi), which costs nothing to build: on arena
+// boards the iterations then number 5 to 50 a step, where an incomplete
+// Cholesky factor would take fewer but cost more to build than they save.
+// Should they not reach the residual asked for in cgSteps, the steps that
+// remain use the incomplete Cholesky factor of their own Hessian (grounded
+// exactly when prior is 0).
+func (w *Work) newtonSparse(p Problem, prior, tol float64) (int, bool) {
+	r := w.r
+	w.wt = grow(w.wt, len(p.Pairs))
+	w.diag = grow(w.diag, p.Models)
+	jacobi := func(v, z []float64) {
+		for i, d := range w.diag {
+			z[i] = v[i] / d
+		}
+		if prior == 0 {
+			centre(z)
+		}
+	}
+	var ic *incomplete
+	loss := math.NaN()
+	for it := 1; it <= maxIter; it++ {
+		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
+		for i, g := range w.g {
+			w.next[i] = -g
+		}
+		if ic == nil {
+			copy(w.diag, w.dg)
+			for k, q := range p.Pairs {
+				w.diag[q.I] += w.wt[k]
+				w.diag[q.J] += w.wt[k]
+			}
+			if !cgSolve(p, w.wt, w.dg, jacobi, w.next, w.step, newtonForcing, cgSteps, &w.cg) {
+				ground := -1
+				if prior == 0 {
+					ground = busiest(p)
+				}
+				ic = newIncomplete(newPattern(p, ground))
+			}
+		}
+		if ic != nil {
+			if !ic.factor(p, w.wt, w.dg) {
+				return it, false
+			}
+			cgSolve(p, w.wt, w.dg, w.precond(ic), w.next, w.step, newtonForcing, p.Models+cgSteps, &w.cg)
+		}
+		stepMax, full, ok := w.advance(p, prior, &loss)
+		if !ok {
+			return it, false
+		}
+		if full && stepMax < tol {
+			return it, true
+		}
+	}
+	return maxIter, false
+}
+
+// advance moves w.r along the Newton step w.step and returns the largest
+// change of a rating, whether the step was taken whole, and false when the
+// step cannot be justified: it does not descend (w.g, the gradient at
+// w.r, is the judge), is not finite, or raises the objective at every
+// length down to 2⁻³⁰ of itself. *loss is the objective at w.r, NaN when
+// not computed; advance updates it. Near the optimum (a step under
+// fullStep, about 20 points) the step is taken as it is: the
+// log-likelihood is close to quadratic there, and comparing objectives
+// that differ in the last bits would only add rounding noise. Farther
+// away, damp: halve the step until the objective does not rise. A fit
+// converges only on a whole step: a step cut short says nothing about the
+// distance to the optimum.
+func (w *Work) advance(p Problem, prior float64, loss *float64) (float64, bool, bool) {
+	r, step, next := w.r, w.step, w.next
 	stepMax := 0.0
 	for _, s := range step {
 		stepMax = max(stepMax, math.Abs(s))
 	}
-	t := 1.0
-	if stepMax > fullStep {
-		if math.IsNaN(loss) {
-			loss = objective(p, prior, r)
-		}
-		var v float64
-		for range 60 {
-			for i := range r {
-				next[i] = r[i] + t*step[i]
-			}
-			v = objective(p, prior, next)
-			if v <= loss {
-				break
-			}
-			t /= 2
-		}
-		loss = v
-	} else {
-		for i := range r {
-			next[i] = r[i] + step[i]
-		}
-		loss = math.NaN()
+	if !(stepMax < math.Inf(1)) || !(dot(w.g, step) <= 0) {
+		return stepMax, false, false
 	}
-	copy(r, next)
-	return stepMax * t, loss
+	if stepMax <= fullStep {
+		for i := range r {
+			r[i] += step[i]
+		}
+		*loss = math.NaN()
+		return stepMax, true, true
+	}
+	if math.IsNaN(*loss) {
+		*loss = objective(p, prior, r)
+	}
+	t := 1.0
+	for range maxHalvings + 1 {
+		for i := range r {
+			next[i] = r[i] + t*step[i]
+		}
+		if v := objective(p, prior, next); v <= *loss {
+			*loss = v
+			copy(r, next)
+			return stepMax * t, t == 1, true
+		}
+		t /= 2
+	}
+	return stepMax, false, false
 }
+
+// maxHalvings bounds the halvings of a damped step: a Newton step a
+// billion times too long is not a step to take.
+const maxHalvings = 30
 
 // shiftHessian adds c·11ᵀ to the n×n Hessian h of the unregularised
 // likelihood. The likelihood is invariant to a common shift, so h has the
@@ -389,4 +504,49 @@ func cholSolve(l []float64, n int, b []float64) {
 		}
 		b[i] = s / l[i*n+i]
 	}
+}
+
+// mmSteps bounds the MM algorithm's iterations.
+const mmSteps = 1_000_000
+
+// mm runs the MM algorithm from w.r (Hunter, "MM algorithms for
+// generalized Bradley-Terry models", Ann. Statist. 32, 2004): every
+// rating moves at once by log10(W_i/E_i), W_i the wins of model i (ties
+// half, virtual ties included) and E_i the wins the ratings expect. Each
+// iteration raises the likelihood, and the ratings converge to the
+// optimum from any start, however slowly; Fit uses it only when Newton's
+// method fails. It stops when no rating moves by tol/100 and returns the
+// iterations.
+func mm(p Problem, prior, tol float64, w *Work) int {
+	r, wins, expect := w.r, w.next, w.step
+	for it := 1; it <= mmSteps; it++ {
+		clear(wins)
+		clear(expect)
+		for _, q := range p.Pairs {
+			sg := sigmoid(Alpha * (r[q.I] - r[q.J]))
+			wins[q.I] += q.W
+			wins[q.J] += q.N - q.W
+			expect[q.I] += q.N * sg
+			expect[q.J] += q.N * (1 - sg)
+		}
+		moved := 0.0
+		for i := range r {
+			if prior > 0 {
+				wins[i] += prior / 2
+				expect[i] += prior * sigmoid(Alpha*r[i])
+			}
+			if wins[i] > 0 && expect[i] > 0 {
+				d := math.Log10(wins[i] / expect[i])
+				r[i] += d
+				moved = max(moved, math.Abs(d))
+			}
+		}
+		if prior == 0 {
+			centre(r)
+		}
+		if moved < tol/100 {
+			return it
+		}
+	}
+	return mmSteps
 }

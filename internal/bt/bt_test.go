@@ -340,10 +340,11 @@ func TestHessVecMatchesHessian(t *testing.T) {
 	}
 }
 
-// Newton's method with conjugate gradients, which finishes the refits the
-// chord does not, reaches Fit's optimum on sparse resamples: the maximum
-// likelihood where it exists, the fit with virtual ties where it does not.
-func TestFinishMatchesFit(t *testing.T) {
+// Refits of coarse resamples, which the chord leaves to Newton's method
+// with conjugate gradients (well posed) or to Fit (ill posed), reach Fit's
+// optimum: the maximum likelihood where it exists, the fit with virtual
+// ties where it does not.
+func TestRefitOfCoarseResamplesMatchesFit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	p := simulate(rng, 40, 400)
 	full := Fit(p, Options{})
@@ -365,9 +366,7 @@ func TestFinishMatchesFit(t *testing.T) {
 			prior = VirtualTies
 		}
 		want := Fit(q, Options{Tol: 1e-12})
-		w.resize(p.Models)
-		copy(w.r, c.at)
-		got := c.finish(q, prior, 1e-9, w, 0)
+		got := c.Refit(q, 1e-9, w)
 		if got.WellPosed != posed || got.Prior != prior || got.Iterations >= newtonSteps {
 			t.Fatalf("well posed %v (want %v), prior %v, %d iterations", got.WellPosed, posed, got.Prior, got.Iterations)
 		}
@@ -427,7 +426,7 @@ func TestFinishFallsBackToFit(t *testing.T) {
 	w := new(Work)
 	w.resize(p.Models)
 	copy(w.r, c.at)
-	got := c.finish(q, want.Prior, 1e-9, w, 0)
+	got := c.finish(q, 1e-9, w, 0)
 	if got.WellPosed != want.WellPosed || got.Prior != want.Prior {
 		t.Fatalf("well posed %v prior %v, want %v and %v", got.WellPosed, got.Prior, want.WellPosed, want.Prior)
 	}

@@ -7,63 +7,80 @@ import (
 
 // Chord refits problems close to a reference one (bootstrap resamples of
 // it) by the chord method: Newton steps with the reference Hessian,
-// inverted once, instead of a new Hessian and factorisation each step.
-// A resample's Hessian differs from the reference by the sampling noise of
+// factored once, instead of a new Hessian and factorisation each step. A
+// resample's Hessian differs from the reference by the sampling noise of
 // the counts, so each step gains one to two digits on large data and less
 // on sparse data, where a chord step, a fifth of the cost of a Newton step
 // with its line search, still wins while the steps shrink by a fifth each
-// time. A refit whose steps shrink slower, or whose resample has no
-// maximum likelihood, is finished by Newton's method with the reference's
-// inverse as the preconditioner of conjugate gradients (see finish).
+// time. A refit whose steps shrink slower is finished by Newton's method
+// with the reference's factor as the preconditioner of conjugate gradients
+// (see finish). A resample without maximum likelihood is refitted by Fit,
+// with its own Hessian at every step: the reference Hessian, without the
+// virtual ties such a refit adds, is no guide to it.
+//
+// On a Dense reference the factor is the inverse of the n×n Hessian; on a
+// sparse one, the incomplete Cholesky factor of the Hessian with one model
+// grounded (see sparse.go), so that nothing n×n is held.
 type Chord struct {
-	n   int
-	inv []float64 // the inverse of the (shifted) reference Hessian, n×n
-	at  []float64 // where every refit starts: the reference's ratings
-	p0  []float64 // P(I beats J) at at, per pair of the reference
+	n         int
+	wellPosed bool
+	inv       []float64   // dense: the inverse of the (shifted) reference Hessian, n×n
+	ic        *incomplete // sparse: the reference Hessian's factor
+	at        []float64   // where every refit starts: the reference's ratings
+	p0        []float64   // P(I beats J) at at, per pair of the reference
 }
 
 // NewChord prepares refits of problems like ref, whose fit (Fit's
 // ratings: the maximum likelihood, or the fit with virtual ties when ref
-// is ill posed) is at. The resamples of an ill-posed problem are ill posed
-// too, as resampling adds no result between two models that had none: their
-// refits go straight to Newton's method, preconditioned with the inverse of
-// the reference's regularised Hessian.
+// is ill posed) is at. It reports false when the reference Hessian cannot
+// be factored, which Fit's ratings of ref never cause.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
-	c := &Chord{n: n, inv: make([]float64, n*n), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
+	c := &Chord{n: n, wellPosed: WellPosed(ref), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
 	for k, q := range ref.Pairs {
 		c.p0[k] = sigmoid(Alpha * (at[q.I] - at[q.J]))
 	}
-	prior := 0.0
-	if !WellPosed(ref) {
-		prior = VirtualTies
+	if !c.wellPosed {
+		// The resamples of an ill-posed problem are ill posed too, as
+		// resampling adds no result between two models that had none:
+		// every refit is Fit's.
+		return c, true
+	}
+	g, e, dg := make([]float64, n), make([]float64, n), make([]float64, n)
+	wt := make([]float64, len(ref.Pairs))
+	gradHess(ref, 0, at, e, g, wt, dg)
+	if !Dense(ref) {
+		c.ic = newIncomplete(newPattern(ref, busiest(ref)))
+		return c, c.ic.factor(ref, wt, dg)
 	}
 	h := make([]float64, n*n)
-	g := make([]float64, n)
-	wt := make([]float64, len(ref.Pairs))
-	dg := make([]float64, n)
-	gradHess(ref, prior, at, make([]float64, n), g, wt, dg)
 	hessian(ref, wt, dg, h)
-	if prior == 0 {
-		shiftHessian(h, n)
-	}
+	shiftHessian(h, n)
+	var ok bool
+	c.inv, ok = inverse(h, n)
+	return c, ok
+}
+
+// inverse returns the inverse of the symmetric positive definite h (n×n),
+// overwriting h, or false when h is not positive definite. Steps multiply
+// by the inverse: a product of a matrix and a vector keeps the processor
+// busier than two triangular solves, whose every row waits for the one
+// before and divides.
+func inverse(h []float64, n int) ([]float64, bool) {
 	chol := make([]float64, n*n)
 	if !cholesky(h, chol, n) {
 		return nil, false
 	}
-	// Steps multiply by the inverse: a product of a matrix and a vector
-	// keeps the processor busier than two triangular solves, whose every
-	// row waits for the one before and divides.
+	col := make([]float64, n)
 	for j := range n {
-		col := g
 		clear(col)
 		col[j] = 1
 		cholSolve(chol, n, col)
 		for i := range n {
-			c.inv[i*n+j] = col[i]
+			h[i*n+j] = col[i]
 		}
 	}
-	return c, true
+	return h, true
 }
 
 // chordSteps bounds the chord iterations before Newton finishes, and
@@ -76,13 +93,15 @@ const (
 
 // Refit returns the ratings of p (same models and pairs as the reference,
 // other counts) starting from the reference's ratings, to a last step
-// below tol, like Fit with NoReport. Ratings live in w.
+// below tol, like Fit with NoReport: the optimum of p under p's own rule,
+// the maximum likelihood when it exists, else the fit with virtual ties.
+// Ratings live in w.
 func (c *Chord) Refit(p Problem, tol float64, w *Work) Result {
 	w.resize(c.n)
 	r := w.r
 	copy(r, c.at)
-	if !WellPosed(p) {
-		return c.finish(p, VirtualTies, tol, w, 0)
+	if !c.wellPosed || !WellPosed(p) {
+		return c.fit(p, tol, w, 0)
 	}
 	prev := math.Inf(1)
 	for it := 1; it <= chordSteps; it++ {
@@ -97,11 +116,15 @@ func (c *Chord) Refit(p Problem, tol float64, w *Work) Result {
 		} else {
 			gradHess(p, 0, r, w.e, w.g, nil, nil)
 		}
-		c.mul(w.g, w.step)
+		c.apply(w.g, w.step, w)
 		stepMax := 0.0
 		for i, s := range w.step {
 			r[i] -= s
 			stepMax = max(stepMax, math.Abs(s))
+		}
+		if !(stepMax < math.Inf(1)) {
+			copy(r, c.at)
+			return c.finish(p, tol, w, it)
 		}
 		// The steps shrink geometrically, by about q = step/previous step
 		// each time, so what remains after this one is about
@@ -116,20 +139,29 @@ func (c *Chord) Refit(p Problem, tol float64, w *Work) Result {
 			if q >= 1 {
 				copy(r, c.at) // moving away: start Newton afresh
 			}
-			return c.finish(p, 0, tol, w, it)
+			return c.finish(p, tol, w, it)
 		}
 		prev = stepMax
 	}
-	return c.finish(p, 0, tol, w, chordSteps)
+	return c.finish(p, tol, w, chordSteps)
 }
 
-// mul writes inv·v into out. Four sums, each of every fourth term, keep
-// the processor's adders busy: one sum waits for each addition before the
-// next.
-func (c *Chord) mul(v, out []float64) {
-	n := c.n
+// apply sets z to the reference's inverse Hessian times v, with w's
+// scratch.
+func (c *Chord) apply(v, z []float64, w *Work) {
+	if c.ic != nil {
+		c.ic.apply(v, z, w.y)
+		return
+	}
+	mulDense(c.inv, c.n, v, z)
+}
+
+// mulDense writes m·v into out, m n×n. Four sums, each of every fourth
+// term, keep the processor's adders busy: one sum waits for each addition
+// before the next.
+func mulDense(m []float64, n int, v, out []float64) {
 	for i := range out {
-		row := c.inv[i*n : (i+1)*n : (i+1)*n]
+		row := m[i*n : (i+1)*n : (i+1)*n]
 		var s0, s1, s2, s3 float64
 		k := 0
 		for ; k+4 <= n; k += 4 {
@@ -149,91 +181,52 @@ func (c *Chord) mul(v, out []float64) {
 // Newton's steps in finish solve their equations to a residual below
 // forcing times the gradient, which makes each step gain about three
 // digits, in at most cgSteps conjugate-gradient iterations, and finish
-// takes at most newtonSteps steps before leaving the refit to Fit.
+// takes at most newtonSteps steps before leaving the refit to Fit. Fit's
+// own sparse steps solve to newtonForcing.
 const (
-	forcing     = 1e-3
-	cgSteps     = 200
-	newtonSteps = 50
+	forcing       = 1e-3
+	newtonForcing = 1e-4
+	cgSteps       = 200
+	newtonSteps   = 50
 )
 
-// finish continues a refit of p from w.r by Newton's method with prior
-// virtual ties per model (0: the maximum likelihood), each step solved by
-// conjugate gradients preconditioned with the reference's inverse Hessian.
-// A resample's Hessian is close enough to the reference's that a few
-// iterations, each a pass over the pairs and a product with the inverse,
-// replace the factorisation of a new n×n Hessian at every step, which
-// costs n³/3 (9 million multiplications for 300 models). Should the
-// iterations stall, Fit redoes the refit. done is the chord steps taken.
-func (c *Chord) finish(p Problem, prior, tol float64, w *Work, done int) Result {
+// finish continues the refit of a well-posed p from w.r by Newton's
+// method, each step solved by conjugate gradients preconditioned with the
+// reference's factor. A resample's Hessian is close enough to the
+// reference's that a few iterations, each a pass over the pairs and a
+// product with the factor, replace the factorisation of a new Hessian at
+// every step, which costs n³/3 multiplications when dense (9 million for
+// 300 models). Should the iterations stall, or a step fail to lower the
+// objective, Fit redoes the refit. done is the chord steps taken.
+func (c *Chord) finish(p Problem, tol float64, w *Work, done int) Result {
 	r := w.r
 	w.wt = grow(w.wt, len(p.Pairs))
 	loss := math.NaN()
+	centre(r)
 	it := 1
 	for ; it <= newtonSteps; it++ {
-		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
-		if !c.solve(p, w) {
+		gradHess(p, 0, r, w.e, w.g, w.wt, w.dg)
+		for i, g := range w.g {
+			w.next[i] = -g
+		}
+		if !cgSolve(p, w.wt, w.dg, func(v, z []float64) { c.apply(v, z, w) }, w.next, w.step, forcing, cgSteps, &w.cg) {
 			break
 		}
-		var stepMax float64
-		stepMax, loss = advance(p, prior, r, w.step, w.next, loss)
-		if stepMax < tol {
+		stepMax, full, ok := w.advance(p, 0, &loss)
+		if !ok {
+			break
+		}
+		if full && stepMax < tol {
 			centre(r)
-			return Result{Ratings: r, WellPosed: prior == 0, Prior: prior, Iterations: done + it}
+			return Result{Ratings: r, WellPosed: true, Iterations: done + it}
 		}
 	}
+	return c.fit(p, tol, w, done+min(it, newtonSteps))
+}
+
+// fit refits p with Fit from the reference's ratings.
+func (c *Chord) fit(p Problem, tol float64, w *Work, done int) Result {
 	res := Fit(p, Options{Start: c.at, Tol: tol, Work: w, NoReport: true})
-	res.Iterations += done + min(it, newtonSteps)
+	res.Iterations += done
 	return res
-}
-
-// solve sets w.step to s with H·s ≈ −g, H and g gradHess's in w, by
-// conjugate gradients preconditioned with the reference's inverse, to a
-// residual below forcing·|g|. It reports false when they stall. Without
-// a prior H is singular along 1, but g, every product with H and every
-// product with the inverse (of which 1 is an eigenvector) are orthogonal
-// to 1, so the iterations stay where H is positive definite.
-func (c *Chord) solve(p Problem, w *Work) bool {
-	x, res, z, d, hd := w.step, w.cg[0], w.cg[1], w.cg[2], w.cg[3]
-	clear(x)
-	for i, g := range w.g {
-		res[i] = -g
-	}
-	stop := forcing * forcing * dot(res, res)
-	if stop == 0 {
-		return true
-	}
-	c.mul(res, z)
-	copy(d, z)
-	rz := dot(res, z)
-	for range cgSteps {
-		hessVec(p, w.wt, w.dg, d, hd)
-		dhd := dot(d, hd)
-		if !(dhd > 0) {
-			return false
-		}
-		a := rz / dhd
-		for i := range x {
-			x[i] += a * d[i]
-			res[i] -= a * hd[i]
-		}
-		if dot(res, res) <= stop {
-			return true
-		}
-		c.mul(res, z)
-		next := dot(res, z)
-		b := next / rz
-		rz = next
-		for i := range d {
-			d[i] = z[i] + b*d[i]
-		}
-	}
-	return false
-}
-
-func dot(a, b []float64) float64 {
-	s := 0.0
-	for i, x := range a {
-		s += x * b[i]
-	}
-	return s
 }

@@ -1,0 +1,300 @@
+package bt
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/bixarena/arena-snapshots/internal/synth"
+)
+
+// board returns the problem of a synthetic board and its cells as pair
+// indices, outcomes (1, 0 or ½ for the pair's model I) and counts.
+type cell struct {
+	pair  int
+	y     float64
+	count float64
+}
+
+func board(o synth.Options) (Problem, []cell) {
+	p := Problem{Models: o.Models}
+	var cells []cell
+	for _, c := range synth.Cells(o) {
+		if n := len(p.Pairs); n == 0 || p.Pairs[n-1].I != int32(c.A) || p.Pairs[n-1].J != int32(c.B) {
+			p.Pairs = append(p.Pairs, Pair{I: int32(c.A), J: int32(c.B)})
+		}
+		q := &p.Pairs[len(p.Pairs)-1]
+		y := [...]float64{synth.AWins: 1, synth.BWins: 0, synth.Tie: 0.5}[c.Winner]
+		q.N += float64(c.Count)
+		q.W += float64(c.Count) * y
+		cells = append(cells, cell{len(p.Pairs) - 1, y, float64(c.Count)})
+	}
+	return p, cells
+}
+
+// resampled redraws every cell's count from Poisson(count): given their
+// total, such counts are the bootstrap's multinomial ones. Counts over 500
+// draw from the normal approximation, rounded.
+func resampled(rng *rand.Rand, p Problem, cells []cell) Problem {
+	q := Problem{Models: p.Models, Pairs: slices.Clone(p.Pairs)}
+	for i := range q.Pairs {
+		q.Pairs[i].N, q.Pairs[i].W = 0, 0
+	}
+	for _, c := range cells {
+		x, f := 0.0, math.Exp(-c.count)
+		if c.count > 500 {
+			x = max(0, math.Round(c.count+math.Sqrt(c.count)*rng.NormFloat64()))
+		}
+		for u := rng.Float64(); c.count <= 500 && u > f; x++ {
+			u -= f
+			f *= c.count / (x + 1)
+		}
+		q.Pairs[c.pair].N += x
+		q.Pairs[c.pair].W += x * c.y
+	}
+	return q
+}
+
+// denseFit is the reference for sparse fits: Newton's method with the
+// n×n Hessian, from 0, under p's own rule.
+func denseFit(t *testing.T, p Problem) []float64 {
+	t.Helper()
+	w := new(Work)
+	w.resize(p.Models)
+	prior := 0.0
+	if !WellPosed(p) {
+		prior = VirtualTies
+	}
+	if _, ok := w.newtonDense(p, prior, 1e-12); !ok {
+		t.Fatal("the dense reference fit did not converge")
+	}
+	centre(w.r)
+	return slices.Clone(w.r)
+}
+
+func maxPoints(a, b []float64) float64 {
+	d := 0.0
+	for i := range a {
+		d = max(d, math.Abs(400*(a[i]-b[i])))
+	}
+	return d
+}
+
+// Sparse boards, as arenas and leagues have them: many models, most pairs
+// never met, some models with few votes, groups that mostly meet each
+// other.
+var sparseBoards = map[string]synth.Options{
+	"arena":    {Battles: 20_000, Models: 300, Ties: 0.1, Seed: 4, PairExponent: 0.7, ModelSpread: 0.8},
+	"league":   {Battles: 25_000, Models: 200, Ties: 0.2, Seed: 2, PairExponent: 0.3, Groups: 5, CrossGroup: 0.005, Spread: 0.8, ModelSpread: 1.0},
+	"illposed": {Battles: 8_000, Models: 150, Ties: 0.1, Seed: 3, PairExponent: 0.7, ModelSpread: 1.5},
+}
+
+// On sparse boards Fit takes the sparse path (no n×n matrix) and reaches
+// the optimum the dense Newton's method reaches, under the same rule.
+func TestSparseFitMatchesDense(t *testing.T) {
+	for name, o := range sparseBoards {
+		p, _ := board(o)
+		if Dense(p) {
+			t.Fatalf("%s: %d pairs among %d models is not sparse", name, len(p.Pairs), p.Models)
+		}
+		got := Fit(p, Options{})
+		if got.WellPosed != (name != "illposed") || got.MaxGradient > 1e-8 {
+			t.Errorf("%s: well posed %v, gradient %g", name, got.WellPosed, got.MaxGradient)
+		}
+		if d := maxPoints(got.Ratings, denseFit(t, p)); d > 1e-6 {
+			t.Errorf("%s: %g points from the dense fit", name, d)
+		}
+	}
+}
+
+// A refit converges to the optimum of its own resample, under that
+// resample's rule (the maximum likelihood, or the fit with virtual ties
+// when it has none), whatever the reference: resamples of sparse boards,
+// most of them without maximum likelihood, against a dense fit of the
+// same resample. Refits of such resamples were once preconditioned with
+// the reference's Hessian without virtual ties, and on sparse data some
+// ran thousands of points away; they now use their own Hessian.
+func TestRefitMatchesDenseFitOfResample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for name, o := range sparseBoards {
+		p, cells := board(o)
+		full := Fit(p, Options{})
+		c, ok := NewChord(p, full.Ratings)
+		if !ok {
+			t.Fatalf("%s: no chord", name)
+		}
+		w := new(Work)
+		seen := map[bool]int{}
+		for range 12 {
+			q := resampled(rng, p, cells)
+			posed := WellPosed(q)
+			seen[posed]++
+			got := c.Refit(q, 1e-10, w)
+			if got.WellPosed != posed || got.Prior != map[bool]float64{true: 0, false: VirtualTies}[posed] {
+				t.Fatalf("%s: well posed %v (want %v), prior %v", name, got.WellPosed, posed, got.Prior)
+			}
+			if d := maxPoints(got.Ratings, denseFit(t, q)); d > 1e-6 {
+				t.Fatalf("%s: well posed %v: %g points from the dense fit after %d iterations", name, posed, d, got.Iterations)
+			}
+		}
+		t.Logf("%s: %d resamples well posed, %d not", name, seen[true], seen[false])
+		if name == "league" && (seen[true] == 0 || seen[false] == 0) {
+			t.Errorf("%s: the test needs both kinds of resample", name)
+		}
+	}
+}
+
+// On a complete graph the incomplete factor drops nothing: it is the
+// Cholesky factor, and apply is the Laplacian's pseudo-inverse (grounded)
+// or the inverse of the Hessian with virtual ties.
+func TestIncompleteExactOnCompleteGraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	p := simulate(rng, 12, 20_000)
+	if len(p.Pairs) != 66 {
+		t.Fatalf("%d pairs, want all 66", len(p.Pairs))
+	}
+	n := p.Models
+	r := Fit(p, Options{}).Ratings
+	for _, prior := range []float64{0, VirtualTies} {
+		g, e, dg := make([]float64, n), make([]float64, n), make([]float64, n)
+		wt := make([]float64, len(p.Pairs))
+		gradHess(p, prior, r, e, g, wt, dg)
+		ground := -1
+		if prior == 0 {
+			ground = 7
+		}
+		f := newIncomplete(newPattern(p, ground))
+		if !f.factor(p, wt, dg) {
+			t.Fatal("factor failed")
+		}
+		h := make([]float64, n*n)
+		hessian(p, wt, dg, h)
+		if prior == 0 {
+			shiftHessian(h, n)
+		}
+		inv, _ := inverse(h, n)
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		if prior == 0 {
+			centre(v)
+		}
+		got, want := make([]float64, n), make([]float64, n)
+		f.apply(v, got, make([]float64, n))
+		mulDense(inv, n, v, want)
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-10*max(1, math.Abs(want[i])) {
+				t.Fatalf("prior %v: entry %d: %v, want %v", prior, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// Two pairs between the same models share one entry of the factor, as
+// they share one entry of the Hessian.
+func TestPatternMergesRepeatedPairs(t *testing.T) {
+	one := Problem{Models: 4, Pairs: []Pair{{0, 1, 10, 6}, {1, 2, 8, 3}, {2, 3, 5, 2}, {0, 3, 7, 4}}}
+	two := Problem{Models: 4, Pairs: []Pair{{2, 3, 5, 2}, {0, 1, 4, 2}, {1, 2, 8, 3}, {0, 3, 7, 4}, {0, 1, 6, 4}}}
+	r := []float64{0.1, -0.2, 0.3, -0.2}
+	apply := func(p Problem) []float64 {
+		g, e, dg := make([]float64, 4), make([]float64, 4), make([]float64, 4)
+		wt := make([]float64, len(p.Pairs))
+		gradHess(p, 0, r, e, g, wt, dg)
+		f := newIncomplete(newPattern(p, 0))
+		if !f.factor(p, wt, dg) {
+			t.Fatal("factor failed")
+		}
+		z := make([]float64, 4)
+		f.apply([]float64{1, -2, 0.5, 0.5}, z, make([]float64, 4))
+		return z
+	}
+	a, b := apply(one), apply(two)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-12 {
+			t.Fatalf("entry %d: %v with merged pairs, %v with repeated ones", i, a[i], b[i])
+		}
+	}
+}
+
+// A step that does not descend, is not finite, or raises the objective
+// at every length is refused, and the ratings stay where they were: a fit
+// never takes a step its line search cannot justify (a step accepted
+// after its line search failed is how a refit runs away), nor counts one
+// cut short as convergence.
+func TestAdvanceRefusesBadSteps(t *testing.T) {
+	p := Problem{Models: 3, Pairs: []Pair{{0, 1, 20, 13}, {0, 2, 15, 6.5}, {1, 2, 30, 11}}}
+	w := new(Work)
+	w.resize(3)
+	at := []float64{0.3, -0.4, 0.1}
+	gradHess(p, 0, at, w.e, w.g, nil, nil)
+	g := slices.Clone(w.g)
+	for name, step := range map[string][]float64{
+		"uphill":   g,
+		"infinite": {math.Inf(-1), 0, 0},
+		"nan":      {math.NaN(), 0, 0},
+		"too long": {-1e30 * g[0], -1e30 * g[1], -1e30 * g[2]},
+	} {
+		copy(w.r, at)
+		copy(w.g, g)
+		copy(w.step, step)
+		loss := math.NaN()
+		if _, _, ok := w.advance(p, 0, &loss); ok {
+			t.Errorf("%s: the step was taken", name)
+		}
+		if maxPoints(w.r, at) != 0 {
+			t.Errorf("%s: the ratings moved", name)
+		}
+	}
+	// A good step that needs damping is taken, but not whole.
+	copy(w.r, at)
+	copy(w.g, g)
+	for i := range w.step {
+		w.step[i] = -40 * g[i]
+	}
+	loss := math.NaN()
+	if _, full, ok := w.advance(p, 0, &loss); !ok || full {
+		t.Errorf("a long descending step: taken %v, whole %v", ok, full)
+	}
+}
+
+// From a start where Newton's method cannot even begin (infinite or NaN
+// ratings), Fit starts again from 0 and reaches the same optimum.
+func TestFitRecoversFromBadStart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for name, o := range map[string]synth.Options{"dense": {Battles: 3000, Models: 10, Seed: 1, Ties: 0.1}, "sparse": sparseBoards["arena"]} {
+		p, _ := board(o)
+		want := Fit(p, Options{}).Ratings
+		for _, bad := range []float64{math.NaN(), math.Inf(1), 1e300} {
+			start := make([]float64, p.Models)
+			for i := range start {
+				start[i] = rng.NormFloat64()
+			}
+			start[3] = bad
+			got := Fit(p, Options{Start: start})
+			if d := maxPoints(got.Ratings, want); d > 1e-6 || got.MaxGradient > 1e-8 {
+				t.Errorf("%s, start %v: %g points off, gradient %g", name, bad, d, got.MaxGradient)
+			}
+		}
+	}
+}
+
+// The MM algorithm, Fit's last resort, reaches Fit's optimum with and
+// without virtual ties.
+func TestMMReachesOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 1))
+	for _, p := range []Problem{simulate(rng, 12, 3000), simulate(rng, 30, 60)} {
+		want := Fit(p, Options{})
+		w := new(Work)
+		w.resize(p.Models)
+		clear(w.r)
+		if it := mm(p, want.Prior, 1e-11, w); it >= mmSteps {
+			t.Fatalf("prior %v: mm did not converge", want.Prior)
+		}
+		centre(w.r)
+		if d := maxPoints(w.r, want.Ratings); d > 1e-6 {
+			t.Errorf("prior %v: mm %g points from Newton's optimum", want.Prior, d)
+		}
+	}
+}
