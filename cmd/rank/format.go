@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -26,6 +27,10 @@ func writeNDJSON(w io.Writer, records []leaderboard.Record) error {
 	return nil
 }
 
+// methods names the interval methods of leaderboard.Fit.Intervals in a
+// table's title.
+var methods = map[string]string{"one_step_bootstrap": "one-step bootstrap"}
+
 // writeTable writes, per leaderboard, a title line and an aligned table,
 // or one line saying why it was skipped, with the threshold and its flag.
 func writeTable(w io.Writer, records []leaderboard.Record) error {
@@ -48,8 +53,8 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 		if r.Style != nil {
 			writeStyle(w, title, r)
 		} else {
-			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (%s intervals from %d bootstrap rounds, seed %d)\n",
-				title, r.Battles, r.Models, len(r.Entries), level, r.Params.Bootstrap, r.Provenance.Seed)
+			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (%s intervals from %d %s rounds, seed %d)\n",
+				title, r.Battles, r.Models, len(r.Entries), level, r.Params.Bootstrap, cmp.Or(methods[r.Fit.Intervals], "bootstrap"), r.Provenance.Seed)
 		}
 		if r.Params.Significant {
 			fmt.Fprintf(w, "ranks by significance (--significant): 1 + the models whose %s interval lies wholly above\n", level)

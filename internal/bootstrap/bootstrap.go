@@ -1,9 +1,17 @@
 // Package bootstrap owns the confidence intervals of DESIGN §4: rounds that
 // redraw the cell counts from Multinomial(N, w/N), refit, and keep every
-// model's rating; then the 2.5% and 97.5% quantiles of each model's
-// ratings. Rounds are reproducible from a seed and identical for any
-// number of threads: round k draws from its own generator, seeded by
-// (seed, stream, k), and writes only its own row.
+// model's rating; then, at confidence c, the (1−c)/2 and (1+c)/2
+// quantiles of each model's ratings (2.5% and 97.5% at 95%). Rounds are
+// reproducible from a seed and identical for any number of threads:
+// round k draws from its own generator, seeded by (seed, stream, k), and
+// writes only its own row.
+//
+// On sparse data many resamples have no maximum likelihood (a model that
+// won its few battles wins all of its resampled ones), and a refit of such
+// a round is a different estimator (the fit with virtual ties) from the
+// point score (the maximum likelihood): the percentile interval of such
+// rounds can miss its own point. Past a share of such rounds, the rounds
+// are one-step rounds instead (see Method).
 package bootstrap
 
 import (
@@ -33,6 +41,10 @@ type Options struct {
 	Seed    uint64
 	Stream  uint64 // separates the rounds of different leaderboards
 	Threads int    // 0: all cores
+	// Level is the confidence level the intervals will be read at, in
+	// (0, 1); 0 means 0.95. It sets the share of ill-posed rounds past
+	// which the rounds are one-step rounds: (1 − Level)/2 (see Method).
+	Level float64
 	// Progress, when not nil, is called after each round (from any
 	// goroutine) with the number of rounds done so far.
 	Progress func(done int)
@@ -41,30 +53,134 @@ type Options struct {
 	Stop <-chan struct{}
 }
 
+// Method says what a round's ratings are.
+type Method string
+
+const (
+	// Refit rounds are the fit of the resample, by bt.Fit's rule: the
+	// maximum likelihood, or the fit with virtual ties when the resample
+	// has none (DESIGN §4). Their quantiles are the percentile bootstrap
+	// interval.
+	Refit Method = "bootstrap"
+	// OneStep rounds are the full fit plus one Newton step for the
+	// resample's counts, with the full fit's Hessian (bt.OneStep: the
+	// estimating-function bootstrap of Hu and Kalbfleisch, 2000). They
+	// exist for every resample, are centred on the point score, and their
+	// covariance is the sandwich covariance of the fit, as in LMArena's
+	// intervals; they differ from refits only by terms that vanish as the
+	// battles grow.
+	OneStep Method = "one_step_bootstrap"
+)
+
 // Result holds every round's ratings.
 type Result struct {
-	Models  int
-	Rounds  int
-	Ratings []float64 // Rounds × Models, row per round
+	Models int
+	Rounds int
+	// Ratings is Rounds × Models, a row per round, centred: what the
+	// rounds of Method give for every model. Quantiles of a model's
+	// ratings are its interval (Interval); any statistic of the ratings
+	// (a model's rank in each round, say) has its bootstrap distribution
+	// over the rows, with either method. One-step rows are not refits:
+	// they are the fit's sampling distribution to first order (the
+	// sandwich's), centred on the point scores, which is what makes a
+	// statistic of them consistent with the point on sparse boards, where
+	// refits of ill-posed resamples would pull the rows of the models
+	// that caused them towards 1000.
+	Ratings []float64
 	// IllPosed counts the rounds whose resampled data had no maximum
-	// likelihood and were fitted with bt.VirtualTies.
+	// likelihood: refitted with bt.VirtualTies by Refit, taken as they
+	// are by OneStep.
 	IllPosed int
+	Method   Method
 }
 
 // Run performs the rounds for the battles in cells over the pairs of p,
-// the full data (the cells summed), warm-starting every fit from start,
-// the full data's ratings.
+// the full data (the cells summed), from start, the full data's fit by
+// bt.Fit. The rounds refit (Refit) unless more than (1 − Level)/2 of them
+// are ill posed, in which case they are one-step rounds (OneStep): with
+// more than that share of rounds not fitted by the point score's
+// estimator, every bound of a percentile interval may come from those
+// rounds. A problem without maximum likelihood has only ill-posed
+// resamples, so its rounds are one-step rounds.
 func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
-	n := p.Models
-	res := Result{Models: n, Rounds: o.Rounds, Ratings: make([]float64, o.Rounds*n)}
+	level := o.Level
+	if level == 0 {
+		level = 0.95
+	}
+	share := (1 - level) / 2
 	draws := newPlan(cells, tableBudget)
+	if !bt.WellPosed(p) {
+		return run(p, draws, start, OneStep, o, true)
+	}
+	// Start with the method the rounds likely need: one-step rounds when
+	// resamples with a model that has no loss or no win are expected in
+	// more than a quarter of the share. The other method runs (without
+	// progress reports) only when the count of ill-posed rounds says so:
+	// the method is the count's, whichever ran first.
+	first := Refit
+	if singleFailures(p, cells) > share/4 {
+		first = OneStep
+	}
+	res := run(p, draws, start, first, o, true)
+	want := Refit
+	if float64(res.IllPosed) > share*float64(o.Rounds) {
+		want = OneStep
+	}
+	if want != first {
+		res = run(p, draws, start, want, o, false)
+	}
+	return res
+}
+
+// singleFailures estimates the share of resamples in which some model
+// has no loss or no win (ties count as both), by the sum over models of
+// (1 − L/N)^N + (1 − W/N)^N, L and W its battles lost or tied and won or
+// tied, N all battles. Groups of models that only won or only lost
+// against the others are left out: where they are likely, single models
+// mostly are too.
+func singleFailures(p bt.Problem, cells []Cell) float64 {
+	won, lost := make([]float64, p.Models), make([]float64, p.Models)
+	var total float64
+	for _, c := range cells {
+		q, n := p.Pairs[c.Pair], float64(c.Count)
+		total += n
+		if c.Y > 0 {
+			won[q.I] += n
+			lost[q.J] += n
+		}
+		if c.Y < 1 {
+			won[q.J] += n
+			lost[q.I] += n
+		}
+	}
+	u := 0.0
+	for i := range won {
+		u += math.Exp(total*math.Log1p(-won[i]/total)) + math.Exp(total*math.Log1p(-lost[i]/total))
+	}
+	return u
+}
+
+// run performs the rounds by method m, reporting progress when told to.
+func run(p bt.Problem, draws *plan, start []float64, m Method, o Options, progress bool) Result {
+	n := p.Models
+	res := Result{Models: n, Rounds: o.Rounds, Ratings: make([]float64, o.Rounds*n), Method: m}
 	threads := o.Threads
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	threads = max(1, min(threads, o.Rounds))
-	// Rounds refit from the full data's Hessian (see bt.Chord).
-	chord, _ := bt.NewChord(p, start)
+	var chord *bt.Chord
+	var step *bt.OneStep
+	if m == OneStep {
+		prior := 0.0
+		if !bt.WellPosed(p) {
+			prior = bt.VirtualTies
+		}
+		step, _ = bt.NewOneStep(p, bt.Result{Ratings: start, Prior: prior})
+	} else {
+		// Rounds refit from the full data's Hessian (see bt.Chord).
+		chord, _ = bt.NewChord(p, start)
+	}
 	var next, done, illPosed atomic.Int64
 	var wg sync.WaitGroup
 	for range threads {
@@ -85,18 +201,28 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 				}
 				rng := rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15)
 				resample(rng, draws, q.Pairs)
-				var fit bt.Result
-				if chord != nil {
-					fit = chord.Refit(q, 1e-7, work)
-				} else {
-					fit = bt.Fit(q, bt.Options{Start: start, Tol: 1e-7, Work: work, NoReport: true})
+				var ratings []float64
+				switch {
+				case step != nil:
+					if !bt.WellPosed(q) {
+						illPosed.Add(1)
+					}
+					ratings = step.Round(q, work)
+				default:
+					var fit bt.Result
+					if chord != nil {
+						fit = chord.Refit(q, 1e-7, work)
+					} else {
+						fit = bt.Fit(q, bt.Options{Start: start, Tol: 1e-7, Work: work, NoReport: true})
+					}
+					if !fit.WellPosed {
+						illPosed.Add(1)
+					}
+					ratings = fit.Ratings
 				}
-				if !fit.WellPosed {
-					illPosed.Add(1)
-				}
-				copy(res.Ratings[k*n:(k+1)*n], fit.Ratings)
+				copy(res.Ratings[k*n:(k+1)*n], ratings)
 				d := done.Add(1)
-				if o.Progress != nil {
+				if progress && o.Progress != nil {
 					o.Progress(int(d))
 				}
 			}

@@ -112,9 +112,18 @@ type Fit struct {
 	Iterations  int     `json:"iterations"`
 	MaxGradient float64 `json:"max_gradient"`
 	// IllPosedRounds counts the bootstrap rounds whose resampled battles
-	// had no maximum likelihood and were fitted with the prior.
+	// had no maximum likelihood.
 	IllPosedRounds int `json:"ill_posed_rounds"`
+	// Intervals is the interval method: IntervalsBootstrap (the
+	// percentile bootstrap: each round refits its resample, DESIGN §4) or
+	// IntervalsOneStep (each round is one Newton step from the fit, used
+	// when more than (1 − confidence)/2 of the rounds are ill posed; see
+	// the README's Ranking section).
+	Intervals string `json:"intervals,omitempty"`
 }
+
+// IntervalsOneStep names the one-step bootstrap in Fit.Intervals.
+const IntervalsOneStep = "one_step_bootstrap"
 
 // Entry is one model's line of a leaderboard.
 type Entry struct {

@@ -297,7 +297,7 @@ func (f *fitted) bootstrap(o Options) {
 		progress = func(int) { o.Progress() }
 	}
 	f.boot = bootstrap.Run(f.d.problem, f.d.cells, f.ratings, bootstrap.Options{
-		Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Progress: progress, Stop: o.Stop,
+		Rounds: o.Bootstrap, Seed: o.Seed, Stream: h.Sum64(), Threads: o.Threads, Level: cmp.Or(o.Confidence, DefaultConfidence), Progress: progress, Stop: o.Stop,
 	})
 }
 
@@ -309,6 +309,7 @@ func (f *fitted) record(o Options) leaderboard.Record {
 	}
 	rec, d := f.rec, f.d
 	rec.Fit.IllPosedRounds = f.boot.IllPosed
+	rec.Fit.Intervals = string(f.boot.Method)
 	entries := make([]leaderboard.Entry, len(d.models))
 	qlo, qhi := Tails(o.Confidence)
 	for i, m := range d.models {
