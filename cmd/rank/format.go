@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/goccy/go-json"
 )
@@ -33,7 +34,23 @@ var methods = map[string]string{"one_step_bootstrap": "one-step bootstrap"}
 
 // writeTable writes, per leaderboard, a title line and an aligned table,
 // or one line saying why it was skipped, with the threshold and its flag.
-func writeTable(w io.Writer, records []leaderboard.Record) error {
+// Names are data: control characters in them are shown escaped
+// (clix.Printable), never sent to the terminal.
+func writeTable(out io.Writer, records []leaderboard.Record) error {
+	var text bytes.Buffer
+	if err := table(&text, records); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(text.String(), "\n") {
+		body := strings.TrimSuffix(line, "\n")
+		if _, err := io.WriteString(out, clix.Printable(body)+line[len(body):]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func table(w io.Writer, records []leaderboard.Record) error {
 	for i, r := range records {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -66,7 +83,7 @@ func writeTable(w io.Writer, records []leaderboard.Record) error {
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "rank\t  ranks\ttier\tmodel\t  score\t   %s interval\t  votes\tflags\n", level)
 		for _, e := range r.Entries {
-			fmt.Fprintf(tw, "%4d\t%7s\t%4d\t%s\t%7.1f\t%7.1f .. %-7.1f\t%7d\t%s\n", e.Rank, rankRange(e), e.Tier, e.Model, e.Score,
+			fmt.Fprintf(tw, "%4d\t%7s\t%4d\t%s\t%7.1f\t%7.1f .. %-7.1f\t%7d\t%s\n", e.Rank, rankRange(e), e.Tier, clix.Printable(e.Model), e.Score,
 				e.CILower, e.CIUpper, e.Votes, strings.Join(e.Flags, ","))
 		}
 		if err := tw.Flush(); err != nil {
@@ -181,6 +198,10 @@ func rankRange(e leaderboard.Entry) string {
 // writeCSV writes one row per entry, with a header row. A
 // style-controlled leaderboard's rows name it by the slug it is published
 // under (leaderboard.StyleSlug).
+// writeCSV writes one row per entry. Text cells that a spreadsheet would
+// read as a formula (starting with =, +, -, @, a tab or a carriage return)
+// get a leading apostrophe, as OWASP advises against CSV injection; the
+// numeric cells are numbers.
 func writeCSV(w io.Writer, records []leaderboard.Record) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"leaderboard", "rank", "model", "score", "ci_lower", "ci_upper", "votes", "flags", "rank_best", "rank_worst", "tier"})
@@ -191,11 +212,19 @@ func writeCSV(w io.Writer, records []leaderboard.Record) error {
 			slug = leaderboard.StyleSlug(slug)
 		}
 		for _, e := range r.Entries {
-			cw.Write([]string{slug, strconv.Itoa(e.Rank), e.Model, f(e.Score), f(e.CILower), f(e.CIUpper),
-				strconv.FormatInt(e.Votes, 10), strings.Join(e.Flags, " "),
+			cw.Write([]string{textCell(slug), strconv.Itoa(e.Rank), textCell(e.Model), f(e.Score), f(e.CILower), f(e.CIUpper),
+				strconv.FormatInt(e.Votes, 10), textCell(strings.Join(e.Flags, " ")),
 				strconv.Itoa(e.RankBest), strconv.Itoa(e.RankWorst), strconv.Itoa(e.Tier)})
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// textCell keeps a spreadsheet from reading a text cell as a formula.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -144,9 +144,13 @@ func TestS3RefusesKeysOutsideThePrefix(t *testing.T) {
 	if _, _, err := NewS3(rec, "bucket", "a/../..").Get(ctx, "index.json"); exitcode.Code(err) != exitcode.BadInput {
 		t.Errorf("prefix a/../..: %v", err)
 	}
-	for _, u := range []string{"s3://bucket/../x", "s3://bucket/a/../../x", "s3://bucket/a//b", `s3://bucket/a\..\b`} {
-		if _, _, err := ParseS3URL(u); err == nil {
+	for _, u := range []string{"s3://bucket/../x", "s3://bucket/a/../../x", "s3://bucket/a//b", `s3://bucket/a\..\b`,
+		"s3://AKIAEXAMPLE:s3cret@bucket/prefix", "s3://s3cret@bucket"} {
+		_, _, err := ParseS3URL(u)
+		if err == nil {
 			t.Errorf("ParseS3URL(%q) accepted", u)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseS3URL(%q) shows the secret: %v", u, err)
 		}
 	}
 }

@@ -43,16 +43,22 @@ func NewS3(api S3API, bucket, prefix string) *S3 {
 	return &S3{api: api, bucket: bucket, prefix: strings.Trim(prefix, "/")}
 }
 
-// ParseS3URL splits s3://bucket/prefix.
+// ParseS3URL splits s3://bucket/prefix. Credentials have no place in it
+// (the AWS configuration holds them): a URL with a user or password is
+// refused, and an error never repeats a value that may hold one.
 func ParseS3URL(s string) (bucket, prefix string, err error) {
+	shown := fmt.Sprintf("%q", s)
+	if strings.Contains(s, "@") {
+		shown = "the URL (not shown: it holds an '@', as credentials do)"
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("%q is not an s3://bucket/prefix URL", s)
+	if err != nil || u.Scheme != "s3" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("%s is not an s3://bucket/prefix URL", shown)
 	}
 	prefix = strings.Trim(u.Path, "/")
 	if prefix != "" {
 		if err := names.Key(prefix); err != nil {
-			return "", "", fmt.Errorf("%q is not an s3://bucket/prefix URL: the prefix must be plain folder names (%v)", s, err)
+			return "", "", fmt.Errorf("%s is not an s3://bucket/prefix URL: the prefix must be plain folder names (%v)", shown, err)
 		}
 	}
 	return u.Host, prefix, nil
