@@ -3,9 +3,10 @@
 // resolves model slugs, inserts the snapshot and its entries, and makes it
 // visible, so that either all of a snapshot is visible or none of it.
 //
-// The role publishing needs SELECT on api.model and api.leaderboard and
-// SELECT, INSERT, UPDATE on api.leaderboard_snapshot and
-// api.leaderboard_entry; nothing else.
+// The role publishing needs the column grants of docs/grants.sql: SELECT
+// of a few columns, INSERT of snapshots and entries, and UPDATE of only
+// (visibility, updated_at) on api.leaderboard_snapshot; nothing else, so
+// that it cannot rewrite a past leaderboard.
 package store
 
 import (
