@@ -8,7 +8,8 @@
 #   scripts/bench.sh go         only the Go benchmarks of the cores
 #   scripts/bench.sh style      only style control (scripts/bench-style.sh)
 #
-# The parts: rank on synthetic battles (scripts/bench-rank.sh);
+# The parts: rank on synthetic battles (scripts/bench-rank.sh) and what
+# its rank ranges, tiers and head-to-head counts cost (scripts/bench-site.sh);
 # battles-export against psql \copy (scripts/bench-export.sh); publishing
 # 21 leaderboards of 100 models to PostgreSQL and S3 (BenchmarkPublish);
 # the whole job on a 1M-battle database (scripts/bench-job.sh).
@@ -28,6 +29,8 @@ fi
 if [ "$what" = all ] || [ "$what" = rank ]; then
 	section "rank"
 	scripts/bench-rank.sh
+	section "rank: the cost of rank ranges, tiers and head to head"
+	scripts/bench-site.sh
 fi
 if [ "$what" = all ] || [ "$what" = style ]; then
 	section "style control"

@@ -36,6 +36,9 @@ type Options struct {
 	// leaderboard.IntervalsSandwich (the default) or IntervalsBootstrap.
 	StyleControl bool
 	StyleCI      string
+	// noUncertainty leaves out rank ranges, tiers and head-to-head counts:
+	// the yardstick of BenchmarkUncertainty.
+	noUncertainty bool
 	// Progress, when not nil, is called after every bootstrap round.
 	Progress func()
 	// Stop, when closed, ends Records early: the leaderboards and rounds
@@ -324,7 +327,7 @@ func (f *fitted) record(o Options) leaderboard.Record {
 		}
 	}
 	rec = finish(rec, entries, o, f.minEntries)
-	if rec.Status == leaderboard.Ranked {
+	if rec.Status == leaderboard.Ranked && !o.noUncertainty {
 		f.uncertainty(&rec, o, &f.boot)
 	}
 	return rec
