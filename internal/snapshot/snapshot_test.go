@@ -65,6 +65,7 @@ func TestDocumentGolden(t *testing.T) {
 		{"overall-nodb.json", recs[0], Meta{Identifier: Identifier(fixedTime), PublishedAt: fixedTime}},
 		{"genomics-db.json", recs[1], Meta{Identifier: Identifier(fixedTime) + "_2", SnapshotID: "5b7d0f3e-2222-4c3d-8e4f-0123456789ab",
 			PublishedAt: fixedTime, Name: "Genomics", Models: fixtureModels}},
+		{"overall-ranks.json", withRanks(t), Meta{Identifier: Identifier(fixedTime), PublishedAt: fixedTime, Models: fixtureModels}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			b, err := Marshal(Build(tc.rec, tc.meta))
@@ -150,4 +151,19 @@ func TestStampBefore(t *testing.T) {
 			t.Errorf("%+v before %+v: %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
+}
+
+// withRanks is the fixture's overall record as rank now writes it: with
+// its confidence, rank ranges, tiers and head-to-head counts.
+func withRanks(t *testing.T) *leaderboard.Record {
+	rec := withHeadToHead(t)
+	rec.Params.Confidence = 0.9
+	rec.Entries = append([]leaderboard.Entry(nil), rec.Entries...)
+	for i, r := range [][3]int{{1, 1, 1}, {2, 3, 2}, {2, 4, 2}, {3, 4, 3}, {5, 5, 4}} {
+		rec.Entries[i].RankBest, rec.Entries[i].RankWorst, rec.Entries[i].Tier = r[0], r[1], r[2]
+	}
+	if err := leaderboard.Validate(rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
