@@ -85,6 +85,16 @@ func (s *screen) input(label string, h *battle.Header) (*battle.Header, error) {
 			s.log.Warnf("%s: header leaderboard %q is left out: %v", label, lb.Slug, err)
 			continue
 		}
+		// A leaderboard the header names is a board to rank, as a
+		// category is: it counts against the same cap.
+		if _, known := s.categories[lb.Slug]; !known && lb.Slug != battle.Overall {
+			s.categories[lb.Slug] = true
+			if s.nCats++; s.nCats > s.maxCategories {
+				return nil, exitcode.WithHint(exitcode.BadInput,
+					fmt.Errorf("%s: the header names more than %d leaderboards (%s)", label, s.maxCategories, clix.FlagName("max-categories", "MAX_CATEGORIES")),
+					"raise "+clix.FlagName("max-categories", "MAX_CATEGORIES")+" if the input is meant to hold that many")
+			}
+		}
 		c.Leaderboards = append(c.Leaderboards, lb)
 	}
 	return &c, nil
