@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -196,5 +197,91 @@ func TestJobRetryPublishesOnce(t *testing.T) {
 		if o["status"] == "published" && o["existing"] != true {
 			t.Errorf("%s: the retry made a new snapshot: %v", slug, o)
 		}
+	}
+}
+
+// sparseArenaSQL fills a database made from testdata/schema.sql with
+// qualifying battles: 300 in overall alone among six models, and category
+// boards of 80 battles (five models), 45 and 31 (four models), 25 (four
+// models: below production's 30) and 60 (three models: below its 4).
+func sparseArenaSQL() string {
+	specs := []struct {
+		category string
+		battles  int
+		models   []int
+	}{
+		{"", 300, []int{1, 2, 3, 4, 5, 6}},
+		{"genomics", 80, []int{1, 2, 3, 4, 5}},
+		{"immunology", 45, []int{1, 2, 3, 4}},
+		{"pathology", 31, []int{3, 4, 5, 6}},
+		{"neuroscience", 25, []int{1, 2, 5, 6}},
+		{"genetics", 60, []int{2, 4, 6}},
+	}
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO api.model (id, slug, name, license, external_link, api_model_name, api_base) VALUES ")
+	for m := 1; m <= 6; m++ {
+		if m > 1 {
+			sql.WriteString(", ")
+		}
+		fmt.Fprintf(&sql, "(md5('m%d')::uuid, 'model-%d', 'Model %d', 'open-source', 'https://example.org', 'm', 'https://example.org')", m, m, m)
+	}
+	sql.WriteString(";\n")
+	outcomes := []string{"model1", "model2", "model1", "tie", "model2"}
+	n := 0
+	for _, s := range specs {
+		var pairs [][2]int
+		for i, a := range s.models {
+			for _, b := range s.models[i+1:] {
+				pairs = append(pairs, [2]int{a, b})
+			}
+		}
+		for g := 0; g < s.battles; g++ {
+			n++
+			p := pairs[g%len(pairs)]
+			if g/len(pairs)%2 == 1 {
+				p[0], p[1] = p[1], p[0]
+			}
+			fmt.Fprintf(&sql, `INSERT INTO api.battle (id, user_id, model1_id, model2_id, created_at)
+				VALUES (md5('b%[1]d')::uuid, md5('u%[4]d')::uuid, md5('m%[2]d')::uuid, md5('m%[3]d')::uuid, timestamptz '2025-01-01' + %[1]d * interval '1 minute');
+				INSERT INTO api.battle_evaluation (battle_id, outcome) VALUES (md5('b%[1]d')::uuid, '%[5]s');
+				INSERT INTO api.battle_validation (id, battle_id, method, confidence, is_biomedical) VALUES (md5('v%[1]d')::uuid, md5('b%[1]d')::uuid, 'llm', 0.9, true);
+				UPDATE api.battle SET effective_validation_id = md5('v%[1]d')::uuid WHERE id = md5('b%[1]d')::uuid;
+			`, n, p[0], p[1], n%50, outcomes[(g+g/len(pairs))%len(outcomes)])
+			if s.category != "" {
+				fmt.Fprintf(&sql, `INSERT INTO api.battle_categorization (id, battle_id, method, status) VALUES (md5('c%[1]d')::uuid, md5('b%[1]d')::uuid, 'llm', 'matched');
+					INSERT INTO api.battle_categorization_category (categorization_id, category) VALUES (md5('c%[1]d')::uuid, '%[2]s');
+					UPDATE api.battle SET effective_categorization_id = md5('c%[1]d')::uuid WHERE id = md5('b%[1]d')::uuid;
+				`, n, s.category)
+			}
+		}
+	}
+	return sql.String()
+}
+
+// TestJobProductionDefaults: the job with no ranking variable, on a
+// database whose category boards hold 30 to 99 battles, publishes overall
+// and those boards, as production's job does (min_battles 30, min_models
+// 4); a board under 30 battles or 4 models is skipped with its reason.
+func TestJobProductionDefaults(t *testing.T) {
+	needTools(t)
+	dbURL := pgtest.NewDB(t)
+	pgtest.Exec(t, dbURL, sparseArenaSQL())
+	r := runJob(t, "dash", map[string]string{"DATABASE_URL": dbURL, "RETRY_DELAY_SECONDS": "0"})
+	if r.code != 0 {
+		t.Fatalf("job failed\n%s", r)
+	}
+	got := outcomes(t, onlyEvent(t, r, "complete"))
+	for _, slug := range []string{"overall", "genomics", "immunology", "pathology"} {
+		if got[slug]["status"] != "published" {
+			t.Errorf("%s: %v, want published", slug, got[slug])
+		}
+	}
+	for slug, reason := range map[string]string{"neuroscience": "insufficient_battles", "genetics": "insufficient_models"} {
+		if got[slug]["status"] != "skipped" || got[slug]["reason"] != reason {
+			t.Errorf("%s: %v, want skipped for %s", slug, got[slug], reason)
+		}
+	}
+	if n := len(published(t, r)); n != 4 {
+		t.Errorf("%d boards published, want 4", n)
 	}
 }

@@ -9,25 +9,6 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 )
 
-// demoAnswers gives every battle of the demo database one round with an
-// answer per model whose length, lists and bold spans depend on the model
-// (so that style matters) and on the battle (so that it varies).
-const demoAnswers = `
-INSERT INTO api.message (id, role, content)
-SELECT md5(b.id::text || s.side)::uuid,
-       CASE s.side WHEN 'p' THEN 'user' ELSE 'assistant' END,
-       CASE s.side WHEN 'p' THEN 'What does this gene do?'
-       ELSE repeat(E'- a point with **weight**\n', get_byte(decode(md5(m.slug), 'hex'), 0) % 5)
-            || repeat('word ', 20 + get_byte(decode(md5(m.slug), 'hex'), 1) % 200 + get_byte(decode(md5(b.id::text), 'hex'), 0))
-       END
-FROM api.battle b
-CROSS JOIN (VALUES ('p'), ('a'), ('b')) s(side)
-JOIN api.model m ON m.id = CASE s.side WHEN 'b' THEN b.model2_id ELSE b.model1_id END;
-INSERT INTO api.battle_round (battle_id, prompt_message_id, model1_message_id, model2_message_id)
-SELECT b.id, md5(b.id::text || 'p')::uuid, md5(b.id::text || 'a')::uuid, md5(b.id::text || 'b')::uuid
-FROM api.battle b;
-`
-
 // STYLE_CONTROL=true: the job exports every battle with its features and
 // publishes each style-controlled leaderboard that the operator opted in
 // to (overall-style) beside the plain ones; the others are skipped with
@@ -35,12 +16,9 @@ FROM api.battle b;
 func TestJobStyleControl(t *testing.T) {
 	needTools(t)
 	dbURL := demoDB(t)
-	rounds, err := os.ReadFile(filepath.Join(root, "testdata/rounds.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pgtest.Exec(t, dbURL, string(rounds)+demoAnswers+
-		`INSERT INTO api.leaderboard (slug, name) VALUES ('overall-style', 'Overall (style control)');`)
+	// The demo's battles have one round each, with answers whose style
+	// depends on the model (testdata/demo.sql).
+	pgtest.Exec(t, dbURL, `INSERT INTO api.leaderboard (slug, name) VALUES ('overall-style', 'Overall (style control)');`)
 	dir := t.TempDir()
 	r := runJob(t, "dash", map[string]string{
 		"DATABASE_URL":   dbURL,

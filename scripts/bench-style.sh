@@ -65,14 +65,15 @@ if [ "$what" = all ] || [ "$what" = export ]; then
 	on() { printf '%s' "$admin" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$1#"; }
 	exists() { [ "$(psql -X -tAq "$admin" -c "SELECT count(*) FROM pg_database WHERE datname = '$1'")" = 1 ]; }
 	url=$(on arena_bench_style)
-	if ! exists arena_bench_style; then
-		if ! exists arena_bench; then
-			say "making arena_bench (1M battles, 30 models; a few minutes, once)"
-			scripts/bench-db.sh arena_bench >/dev/null
-		fi
+	# arena_bench_style is made again when arena_bench was (another schema):
+	# it carries arena_bench's comment (scripts/bench-db.sh).
+	comment() { psql -X -tAq "$admin" -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$1'"; }
+	scripts/bench-db.sh --reuse arena_bench >/dev/null
+	if ! exists arena_bench_style || [ "$(comment arena_bench_style)" != "$(comment arena_bench)" ]; then
 		say "making arena_bench_style: two rounds per battle (several minutes, once)"
-		psql -q -X -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE arena_bench_style TEMPLATE arena_bench"
-		psql -q -X -v ON_ERROR_STOP=1 "$url" -f testdata/rounds.sql
+		psql -q -X -v ON_ERROR_STOP=1 "$admin" -c "DROP DATABASE IF EXISTS arena_bench_style WITH (FORCE)" \
+			-c "CREATE DATABASE arena_bench_style TEMPLATE arena_bench"
+		psql -q -X -v ON_ERROR_STOP=1 "$admin" -c "COMMENT ON DATABASE arena_bench_style IS '$(comment arena_bench)'"
 		psql -q -X -v ON_ERROR_STOP=1 "$url" -v battles="${STYLE_BATTLES:-all}" <<'SQL'
 SET session_replication_role = replica; -- no foreign-key triggers while filling
 -- 64 answers in markdown: headers, bold, lists, and a code block in some.

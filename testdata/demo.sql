@@ -8,13 +8,15 @@
 -- older, non-effective categorization with another category; effective
 -- categorizations are matched (one to three categories), abstained or
 -- failed. Six categories are popular, a few are medium, and ten are so
--- sparse that rank skips them.
+-- sparse that rank skips them. Each battle has one round with the prompt
+-- and both answers (api.battle_round, api.message).
 --
 -- Everything is made in SQL from setseed and generate_series, and every id
 -- is an md5 of a name, so two loads give identical databases.
 --
 -- The size can be changed for benchmarks (scripts/bench-db.sh does it):
 --   SET arena.demo_battles = '1000000'; SET arena.demo_models = '30';
+--   SET arena.demo_answers = 'off';   -- no rounds and messages
 -- Models beyond the 20 named ones get generated slugs (model-21, ...).
 
 SELECT setseed(0.20250101);
@@ -197,5 +199,31 @@ FROM demo_battle d
 JOIN demo_model m1 ON m1.idx = d.i1
 JOIN demo_model m2 ON m2.idx = d.i2
 WHERE d.r_eval >= 0.05;
+
+-- One round per battle: the user's prompt and each model's answer, whose
+-- length, lists and bold spans depend on the model (so that style control
+-- has something to measure) and vary with the battle. The benchmark
+-- databases leave them out (SET arena.demo_answers = 'off';
+-- scripts/bench-db.sh).
+INSERT INTO api.message (id, role, content, created_at)
+SELECT md5(b.id::text || s.side)::uuid,
+       CASE s.side WHEN 'p' THEN 'user' ELSE 'assistant' END,
+       CASE s.side WHEN 'p' THEN 'What does this gene do?'
+       ELSE repeat(E'- a point with **weight**\n', get_byte(decode(md5(m.slug), 'hex'), 0) % 5)
+            || repeat('word ', 20 + get_byte(decode(md5(m.slug), 'hex'), 1) % 200 + get_byte(decode(md5(b.id::text), 'hex'), 0))
+       END,
+       b.created_at + CASE s.side WHEN 'p' THEN interval '0' ELSE interval '1 minute' END
+FROM api.battle b
+CROSS JOIN (VALUES ('p'), ('a'), ('b')) s(side)
+JOIN api.model m ON m.id = CASE s.side WHEN 'b' THEN b.model2_id ELSE b.model1_id END
+WHERE coalesce(nullif(current_setting('arena.demo_answers', true), ''), 'on') <> 'off';
+
+INSERT INTO api.battle_round (id, battle_id, round_number, prompt_message_id, model1_message_id, model2_message_id,
+                              created_at, updated_at)
+SELECT md5('round:' || b.id::text)::uuid, b.id, 1,
+       md5(b.id::text || 'p')::uuid, md5(b.id::text || 'a')::uuid, md5(b.id::text || 'b')::uuid,
+       b.created_at, b.created_at + interval '1 minute'
+FROM api.battle b
+WHERE coalesce(nullif(current_setting('arena.demo_answers', true), ''), 'on') <> 'off';
 
 DROP TABLE demo_battle, demo_category_bounds, demo_category, demo_model, demo_param;

@@ -81,15 +81,17 @@ func (f *fixture) battle(s spec) string {
 	if s.outcome != "" {
 		f.exec(`INSERT INTO api.battle_evaluation (battle_id, outcome) VALUES ($1, $2)`, id, s.outcome)
 	}
-	validation := func(bio bool) string {
+	// One automated validation per method and battle (a unique index says
+	// so): the other one comes from another method.
+	validation := func(method string, bio bool) string {
 		return f.id(`INSERT INTO api.battle_validation (battle_id, method, confidence, is_biomedical)
-			VALUES ($1, 'test', 0.9, $2) RETURNING id::text`, id, bio)
+			VALUES ($1, $2, 0.9, $3) RETURNING id::text`, id, method, bio)
 	}
 	if s.bio != nil {
-		f.exec(`UPDATE api.battle SET effective_validation_id = $2 WHERE id = $1`, id, validation(*s.bio))
+		f.exec(`UPDATE api.battle SET effective_validation_id = $2 WHERE id = $1`, id, validation("test", *s.bio))
 	}
 	if s.otherBio != nil {
-		validation(*s.otherBio)
+		validation("test-older", *s.otherBio)
 	}
 	categorization := func(status string, cats []string) string {
 		cid := f.id(`INSERT INTO api.battle_categorization (battle_id, method, status)

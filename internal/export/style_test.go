@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -28,7 +27,6 @@ func (f *fixture) round(id string, n int, a, b *string) {
 func TestStyleFeatures(t *testing.T) {
 	pgtest.AdminURL(t)
 	f := newFixture(t, "m1", "m2", "m3")
-	f.exec(roundTables(t))
 
 	// Two rounds; a missing answer in the second.
 	b1 := f.battle(spec{a: "m1", b: "m2", outcome: "model1", bio: yes})
@@ -85,17 +83,6 @@ func TestStyleFeatures(t *testing.T) {
 	}
 }
 
-// roundTables returns testdata/rounds.sql: api.message and
-// api.battle_round as DESIGN §2 describes them, for a test schema that
-// does not have them yet.
-func roundTables(t *testing.T) string {
-	b, err := os.ReadFile(pgtest.RepoFile(t, "testdata/rounds.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func TestStyleWithAggregate(t *testing.T) {
 	_, err := Run(context.Background(), nil, nil, Options{Style: true, Aggregate: true})
 	if exitcode.Code(err) != exitcode.Usage || !strings.Contains(err.Error(), "--style cannot be used with --aggregate") {
@@ -108,7 +95,6 @@ func TestStyleWithAggregate(t *testing.T) {
 // written.
 func TestStylePrivileges(t *testing.T) {
 	f := newFixture(t, "m1", "m2")
-	f.exec(roundTables(t))
 	b := f.battle(spec{a: "m1", b: "m2", outcome: "model1", bio: yes})
 	f.round(b, 1, ptr("# a\n"), ptr("b"))
 	role := pgtest.NewRole(t, f.url)
