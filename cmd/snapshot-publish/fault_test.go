@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,54 @@ func TestPublishAgainstSilentServers(t *testing.T) {
 			t.Errorf("%s: published %v", name, entries)
 		}
 		if strings.Contains(stdout.String(), `"published"`) {
+			t.Errorf("%s: %s", name, stdout.String())
+		}
+	}
+}
+
+// mountTmpfs mounts a tmpfs of options at a new folder and unmounts it
+// when t ends; it skips t where mounting is not allowed (not root).
+func mountTmpfs(t *testing.T, options string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
+
+// A read-only folder and a full disk are configuration (4): a person must
+// act, a retry would not help; a run that published nothing is never
+// partial (6).
+func TestPublishToUnwritableFolders(t *testing.T) {
+	input, err := os.ReadFile(filepath.Join("..", "..", "testdata", "leaderboards", "valid.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly := mountTmpfs(t, "size=1m")
+	os.Mkdir(filepath.Join(readOnly, "out"), 0o755)
+	if out, err := exec.Command("mount", "-o", "remount,ro", readOnly).CombinedOutput(); err != nil {
+		t.Skipf("cannot remount read-only: %v %s", err, out)
+	}
+	full := mountTmpfs(t, "size=64k")
+	filler, _ := os.Create(filepath.Join(full, "filler"))
+	filler.Write(make([]byte, 1<<20)) // fails when the disk is full, as meant
+	filler.Close()
+	for name, dir := range map[string]string{
+		"read-only folder": filepath.Join(readOnly, "out"),
+		"read-only, new":   filepath.Join(readOnly, "new", "out"),
+		"full disk":        filepath.Join(full, "out"),
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"snapshot-publish", "--dir", dir}, bytes.NewReader(input), &stdout, &stderr)
+		if code != exitcode.Config {
+			t.Errorf("%s: exit %d, want %d\n%s%s", name, code, exitcode.Config, stdout.String(), stderr.String())
+		}
+		if strings.Contains(stdout.String(), `"status":"published"`) {
 			t.Errorf("%s: %s", name, stdout.String())
 		}
 	}

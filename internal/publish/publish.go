@@ -231,6 +231,7 @@ func (p *publisher) run(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("--dir %s: %w", p.o.Dir, err)
 			}
+			defer objs.Close()
 			targets = append(targets, &target{sink: sink.New(objs)})
 		}
 	}
