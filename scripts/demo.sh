@@ -7,9 +7,12 @@
 # user), loads testdata/schema.sql and testdata/demo.sql, runs
 # scripts/entrypoint.sh publishing to that database and to ./out, then prints
 # the published overall leaderboard as a table and where its JSON and SVG
-# files are. Without a reachable PostgreSQL it says so and ranks the shipped
-# fixture testdata/battles.ndjson offline instead. Running it again starts
-# over with a fresh database and a fresh ./out.
+# files are, and ends with the two lines to paste into a shell to use the
+# tools on the demo database (export PATH=..., export DATABASE_URL=...).
+# Without a reachable PostgreSQL it says so and ranks the shipped fixture
+# testdata/battles.ndjson offline instead. Running it again starts over with
+# a fresh database and a fresh ./out. The first build takes a few minutes
+# (the tools' dependencies are compiled once); it prints each package.
 #
 #   scripts/demo.sh
 #
@@ -38,9 +41,23 @@ say() { printf '\n== %s\n' "$*"; }
 # ---- the tools -------------------------------------------------------------
 tools="battles-export rank snapshot-publish"
 if command -v go >/dev/null; then
-	say "building the tools into $bin"
+	say "building battles-export, rank and snapshot-publish into $bin"
+	echo "(the first build compiles their dependencies, pgx, the AWS SDK and gonum/plot among them, and takes a few minutes; later ones take seconds)"
 	mkdir -p "$bin"
-	GOFLAGS="${GOFLAGS:-} -buildvcs=false" go build -o "$bin/" ./cmd/battles-export ./cmd/rank ./cmd/snapshot-publish
+	buildlog=$(mktemp)
+	# go build -v names each package as it compiles it: on a terminal, on
+	# one line redrawn; otherwise a line each.
+	if ! GOFLAGS="${GOFLAGS:-} -buildvcs=false" go build -v -o "$bin/" ./cmd/battles-export ./cmd/rank ./cmd/snapshot-publish 2>&1 |
+		tee "$buildlog" | while IFS= read -r pkg; do
+			if [ -t 1 ]; then printf '\r\033[K  compiling %s' "$pkg"; else echo "  compiling $pkg"; fi
+		done; then
+		[ -t 1 ] && printf '\r\033[K'
+		echo "demo: the build failed:" >&2
+		cat "$buildlog" >&2
+		exit 1
+	fi
+	[ ! -t 1 ] || printf '\r\033[K'
+	rm -f "$buildlog"
 else
 	for t in $tools; do
 		[ -x "$bin/$t" ] || { echo "demo: no Go toolchain to build $t, and no $bin/$t" >&2; exit 4; }
@@ -57,6 +74,9 @@ offline() {
 	rank --format table testdata/battles.ndjson
 	echo
 	echo "To run the whole job, start PostgreSQL (or set DATABASE_URL to a server where you may create a database) and run scripts/demo.sh again."
+	echo "To use the tools from any folder, paste:"
+	echo
+	echo "export PATH=\"$bin:\$PATH\""
 	exit 0
 }
 
@@ -148,3 +168,9 @@ if [ -z "$found" ]; then
 	find "$out" -path '*overall*' -name 'latest*' | sort
 fi
 echo "every leaderboard: $out (published to the database $db too)"
+
+say "to use the tools on the demo database from any folder, paste these two lines into your shell"
+echo "(then every example of README.md runs as written)"
+echo
+echo "export PATH=\"$bin:\$PATH\""
+echo "export DATABASE_URL='$url'"
