@@ -54,3 +54,11 @@ if [ -n "$unformatted" ]; then say "not gofmt-formatted: $unformatted"; exit 1; 
 
 say "go test"
 go test -count=1 -timeout 20m "$@" ./...
+
+# A short fuzzing of the names that reach paths (their seed corpora ran
+# above); a whole run only, not one narrowed by arguments.
+if [ "$#" -eq 0 ]; then
+	say "fuzz: names reaching paths"
+	go test -run '^$' -fuzz '^FuzzNamesReachingPaths$' -fuzztime 5s ./internal/names
+	go test -run '^$' -fuzz '^FuzzDirKey$' -fuzztime 5s ./internal/sink
+fi
