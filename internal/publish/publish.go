@@ -38,15 +38,18 @@ const (
 
 // Summary is the stdout line of one leaderboard.
 type Summary struct {
-	Leaderboard string   `json:"leaderboard"`
-	Status      string   `json:"status"`
-	SnapshotID  string   `json:"snapshot_id,omitempty"`
-	Identifier  string   `json:"identifier,omitempty"`
-	Entries     int      `json:"entries"`
-	Where       []string `json:"where"`
-	Existing    bool     `json:"existing,omitempty"`
-	Reason      string   `json:"reason,omitempty"`
-	Error       string   `json:"error,omitempty"`
+	Leaderboard string `json:"leaderboard"`
+	// Variant is "style" for a style-controlled leaderboard (Leaderboard
+	// is then its SLUG-style).
+	Variant    string   `json:"variant,omitempty"`
+	Status     string   `json:"status"`
+	SnapshotID string   `json:"snapshot_id,omitempty"`
+	Identifier string   `json:"identifier,omitempty"`
+	Entries    int      `json:"entries"`
+	Where      []string `json:"where"`
+	Existing   bool     `json:"existing,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Error      string   `json:"error,omitempty"`
 	// A leaderboard the guard held: the rules it broke and the snapshot it
 	// was compared with.
 	Reasons  []guard.Violation `json:"reasons,omitempty"`
@@ -278,7 +281,7 @@ func (p *publisher) run(ctx context.Context) error {
 		defer close(work)
 		for _, j := range jobs {
 			if j.in.invalid != nil {
-				j.s, j.err = Summary{Leaderboard: j.in.rec.Leaderboard, Where: []string{}}, j.in.invalid
+				j.s, j.err = Summary{Leaderboard: j.in.rec.Leaderboard, Variant: j.in.rec.Variant, Where: []string{}}, j.in.invalid
 				close(j.done)
 				continue
 			}
@@ -448,7 +451,7 @@ type job struct {
 func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, start time.Time) (Summary, snapshot.Meta, error) {
 	in := j.in
 	rec := in.rec
-	s := Summary{Leaderboard: rec.Leaderboard, Where: []string{}}
+	s := Summary{Leaderboard: rec.Leaderboard, Variant: rec.Variant, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
 		s.Status, s.Reason = StatusSkipped, rec.Reason
 		return s, snapshot.Meta{}, nil
@@ -547,7 +550,7 @@ func joinErrors(errs []error) error {
 func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []string, start time.Time) (Summary, error) {
 	in := j.in
 	rec := in.rec
-	s := Summary{Leaderboard: rec.Leaderboard, Where: []string{}}
+	s := Summary{Leaderboard: rec.Leaderboard, Variant: rec.Variant, Where: []string{}}
 	if rec.Status == leaderboard.Skipped {
 		s.Status, s.Reason = StatusSkipped, rec.Reason
 		return s, nil

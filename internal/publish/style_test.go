@@ -38,6 +38,9 @@ func TestPublishStyleVariant(t *testing.T) {
 		{"genomics-style", StatusSkipped, leaderboard.ReasonNoStyleLeaderboard},
 	}
 	for i, s := range r.lines {
+		if variant := strings.TrimPrefix(want[i].slug, strings.TrimSuffix(want[i].slug, "-style")); (variant != "") != (s.Variant == leaderboard.VariantStyle) {
+			t.Errorf("line %d: variant %q", i+1, s.Variant)
+		}
 		if s.Leaderboard != want[i].slug || s.Status != want[i].status || s.Reason != want[i].reason {
 			t.Errorf("line %d: %+v, want %+v", i+1, s, want[i])
 		}
