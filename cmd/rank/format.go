@@ -77,7 +77,7 @@ func table(w io.Writer, records []leaderboard.Record) error {
 			fmt.Fprintf(w, "ranks by significance (--significant): 1 + the models whose %s interval lies wholly above\n", level)
 		}
 		if len(r.Dropped) > 0 {
-			fmt.Fprintf(w, "not ranked: %s\n", dropped(r))
+			fmt.Fprintf(w, "%s\n", dropped(r))
 		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
@@ -108,7 +108,7 @@ func skipped(r leaderboard.Record) string {
 	case leaderboard.ReasonInsufficientModels:
 		return fmt.Sprintf("%d models < --min-models %d (%d battles)", r.Models, p.MinModels, r.Battles)
 	case leaderboard.ReasonInsufficientEntries:
-		return fmt.Sprintf("%d models ranked < --min-models %d; not ranked: %s", r.Models-len(r.Dropped), p.MinModels, dropped(r))
+		return fmt.Sprintf("%d models ranked < --min-models %d; %s", r.Models-len(r.Dropped), p.MinModels, dropped(r))
 	case leaderboard.ReasonNoEntries:
 		if r.Models == 0 {
 			return "no battles"
@@ -127,14 +127,19 @@ func skipped(r leaderboard.Record) string {
 	return strings.ReplaceAll(r.Reason, "_", " ")
 }
 
-// dropped lists the models of a leaderboard that have no entry, and why.
+// dropped lists the models of a leaderboard that have no entry, and why:
+// "not ranked (fewer votes than --min-votes 10): a (3 votes), b (1 vote)".
 func dropped(r leaderboard.Record) string {
 	const most = 8
 	var votes, scores []string
 	for _, d := range r.Dropped {
 		switch d.Reason {
 		case leaderboard.DroppedVotes:
-			votes = append(votes, fmt.Sprintf("%s (%d)", d.Model, d.Votes))
+			unit := "votes"
+			if d.Votes == 1 {
+				unit = "vote"
+			}
+			votes = append(votes, fmt.Sprintf("%s (%d %s)", d.Model, d.Votes, unit))
 		default:
 			scores = append(scores, d.Model)
 		}
@@ -147,10 +152,10 @@ func dropped(r leaderboard.Record) string {
 	}
 	var parts []string
 	if len(votes) > 0 {
-		parts = append(parts, fmt.Sprintf("%s with fewer votes than --min-votes %d", list(votes), r.Params.MinVotes))
+		parts = append(parts, fmt.Sprintf("not ranked (fewer votes than --min-votes %d): %s", r.Params.MinVotes, list(votes)))
 	}
 	if len(scores) > 0 {
-		parts = append(parts, fmt.Sprintf("%s without a finite score in (0, 3000]", list(scores)))
+		parts = append(parts, fmt.Sprintf("not ranked (no finite score in (0, 3000]): %s", list(scores)))
 	}
 	return strings.Join(parts, "; ")
 }
