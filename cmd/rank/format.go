@@ -89,6 +89,12 @@ func table(w io.Writer, records []leaderboard.Record) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		if len(r.Pairs) > 0 {
+			pairsTable(tw, r.Pairs)
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
 		for _, line := range strings.SplitAfter(buf.String(), "\n") {
 			if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n"))); err != nil {
 				return err
@@ -96,6 +102,22 @@ func table(w io.Writer, records []leaderboard.Record) error {
 		}
 	}
 	return nil
+}
+
+// pairsTable writes a leaderboard's pairs (rank --pairs) after its table:
+// each pair's battles, wins, ties, A's observed win rate (ties count half)
+// and its predicted probability of beating B.
+func pairsTable(tw io.Writer, pairs []leaderboard.Pair) {
+	fmt.Fprintf(tw, "\nhead to head (A listed above B; win rates count ties half)\n")
+	fmt.Fprintf(tw, "model A\tmodel B\tbattles\tA won\tB won\t ties\tA's rate\tpredicted\n")
+	for _, p := range pairs {
+		rate := "-"
+		if p.Battles > 0 {
+			rate = fmt.Sprintf("%.0f%%", 100*(float64(p.WinsA)+float64(p.Ties)/2)/float64(p.Battles))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%7d\t%5d\t%5d\t%5d\t%8s\t%8.0f%%\n", clix.Printable(p.ModelA), clix.Printable(p.ModelB),
+			p.Battles, p.WinsA, p.WinsB, p.Ties, rate, 100*p.PredictedA)
+	}
 }
 
 // skipped says why a leaderboard was skipped, with the threshold and the

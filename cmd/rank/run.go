@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.IntFlag{Name: "min-votes", Value: 10, EnvVars: []string{"MIN_EVALS"}, Usage: "least `VOTES` a model needs to be listed"},
 			&cli.BoolFlag{Name: "significant", EnvVars: []string{"SIGNIFICANT"}, Usage: "rank = 1 + the number of models whose interval lies wholly above (ties allowed)"},
 			&cli.Float64Flag{Name: "confidence", Value: ranking.DefaultConfidence, EnvVars: []string{"CONFIDENCE"}, Usage: "`LEVEL` of the score and rank intervals (0.5 to 0.999), which --significant and the tiers use too"},
-			&cli.BoolFlag{Name: "pairs", Usage: "spell out every pair of listed models in each record: battles, wins, ties, predicted win probability"},
+			&cli.BoolFlag{Name: "pairs", Usage: "spell out every pair of listed models, with its battles, wins, ties and predicted win probability: in each record, or after each table"},
 			&cli.IntFlag{Name: "min-battles", Value: 30, EnvVars: []string{"MIN_TOTAL_BATTLES"}, Usage: "skip a leaderboard with fewer `BATTLES` (all leaderboards only)"},
 			&cli.IntFlag{Name: "min-models", Value: 4, EnvVars: []string{"MIN_TOTAL_MODELS"}, Usage: "skip a leaderboard with fewer `MODELS` before or after filtering (all leaderboards only; one chosen leaderboard needs 4)"},
 			&cli.StringFlag{Name: "leaderboard", EnvVars: []string{"LEADERBOARD_SLUG"}, Usage: "compute only the leaderboard `SLUG` (default: all)"},
@@ -151,6 +151,10 @@ func options(c *cli.Context) (ranking.Options, string, error) {
 	}
 	if !slices.Contains([]string{"ndjson", "table", "csv"}, format) {
 		return o, "", clix.Usagef("--format must be ndjson, table or csv, got %q", format)
+	}
+	if o.Pairs && format == "csv" {
+		return o, "", exitcode.WithHint(exitcode.Usage, errors.New("--pairs goes with --format ndjson or table, not csv (one table of entries)"),
+			"rank --pairs battles.ndjson | jq -r '.pairs[] | [.model_a, .model_b, .battles, .wins_a, .wins_b, .ties, .predicted_a] | @csv'")
 	}
 	return o, format, nil
 }
