@@ -6,9 +6,10 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
@@ -186,23 +187,11 @@ func confidence(c float64) float64 {
 	return c
 }
 
-// Thousands writes n with commas between groups of three digits.
-func Thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// Thousands writes n with commas between groups of three digits, as
+// English does: 16,788.
+func Thousands(n int64) string { return english.Sprintf("%d", n) }
+
+var english = message.NewPrinter(language.English)
 
 // scoreTicks marks a score axis from min to max with a labelled tick every
 // 1, 2 or 5 × 10^k points, the step that gives 6 to 15 of them, and four
