@@ -61,7 +61,7 @@ func Chart(d *Document) ([]byte, error) {
 	}
 	p := plot.New()
 	level := strconv.FormatFloat(100*confidence(d.Params.Confidence), 'f', -1, 64)
-	p.X.Label.Text = fmt.Sprintf("Bradley-Terry score, %s%% interval; [plausible ranks]   (%s)", level, CleanText(d.Identifier))
+	caption := fmt.Sprintf("Bradley-Terry score, %s%% interval; [plausible ranks]   (%s)", level, CleanText(d.Identifier))
 
 	// The whiskers hang on the interval's middle: an interval need not be
 	// centred on the point score.
@@ -123,7 +123,11 @@ func Chart(d *Document) ([]byte, error) {
 	c := vgsvg.New(chartWidth, height)
 	full := draw.New(c)
 	column := vg.Length(labelShare) * chartWidth
-	dc := draw.Crop(full, column, -vg.Points(12), vg.Points(2), -vg.Points(10)-p.Title.TextStyle.Height("M"))
+	// The axis caption is drawn below, centred on the canvas and shortened
+	// to fit it, like the title.
+	foot := p.X.Label.TextStyle
+	foot.XAlign, foot.YAlign = draw.XCenter, draw.YBottom
+	dc := draw.Crop(full, column, -vg.Points(12), vg.Points(8)+foot.Height("M"), -vg.Points(10)-p.Title.TextStyle.Height("M"))
 	p.Draw(dc)
 
 	// Row labels: "rank. name" from the left edge, where no font can push
@@ -142,6 +146,7 @@ func Chart(d *Document) ([]byte, error) {
 	head := p.Title.TextStyle
 	head.XAlign, head.YAlign = draw.XCenter, draw.YTop
 	full.FillText(head, vg.Point{X: chartWidth / 2, Y: height - vg.Points(4)}, title(d, head, chartWidth-2*edge))
+	full.FillText(foot, vg.Point{X: chartWidth / 2, Y: vg.Points(4)}, shorten(foot, caption, chartWidth-2*edge))
 	for i, e := range d.Entries {
 		y := toY(float64(n - 1 - i))
 		room := column - edge - gap
