@@ -184,6 +184,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	start := time.Now()
 	log.Event("start", "leaderboard", only, "bootstrap", o.Bootstrap, "seed", o.Seed)
 	agg := ranking.NewAggregator(only)
+	agg.Screen = sc.admit
 	progress := clix.ShowProgress(c, stdout, stderr, log, os.Getenv)
 	var lines, battles int64
 	var known []battle.LeaderboardName
@@ -326,12 +327,17 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 				return in, err
 			}
 		}
-		keep, err := sc.battle(in.label, d.Line(), d.Battle())
-		if err != nil {
+		sc.at(in.label, d.Line())
+		if err := sc.battle(d.Battle()); err != nil {
 			return in, err
 		}
-		if keep {
-			agg.Add(d.Battle())
+		kept := agg.Add(d.Battle())
+		if err := sc.Err(); err != nil {
+			return in, err
+		}
+		if !kept {
+			sc.dropped++
+		} else {
 			if style {
 				if err := agg.AddStyle(d.Battle()); err != nil {
 					hint := "battles-export --style writes them (not with --aggregate); public arena files carry conv_metadata"

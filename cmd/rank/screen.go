@@ -26,6 +26,9 @@ const (
 //     battle still counts in overall and its other categories;
 //   - a battle whose model name cannot be published (names.Model) is left
 //     out, with one warning per name;
+//
+// The names are checked once each, when the aggregator meets them first
+// (admit is its Screen), so that screening costs nothing per battle;
 //   - more distinct models or categories than the caps, or more battles in
 //     all, is bad input naming the cap's flag: memory is bounded by the
 //     caps, not by what is read.
@@ -34,12 +37,14 @@ type screen struct {
 	maxModels, maxCategories int
 	maxBattles               int64
 
-	models     map[string]bool // name → publishable (warned once when not)
-	categories map[string]bool
-	nModels    int
-	nCats      int
+	categories map[string]bool // leaderboards named by headers
+	nModels    int             // distinct model names met
+	nCats      int             // distinct categories and header leaderboards met
 	battles    int64
 	dropped    int64 // battle lines left out for a model name
+	label      string
+	line       int
+	err        error
 
 	inputs int
 	filter battle.Filter // of the first input
@@ -48,7 +53,7 @@ type screen struct {
 
 func newScreen(log *clix.Logger, maxModels, maxCategories int, maxBattles int64) *screen {
 	return &screen{log: log, maxModels: maxModels, maxCategories: maxCategories, maxBattles: maxBattles,
-		models: map[string]bool{}, categories: map[string]bool{}}
+		categories: map[string]bool{}}
 }
 
 // input checks an input's header (nil for a file of battle lines only)
@@ -117,54 +122,50 @@ func describeFilter(f battle.Filter) string {
 	return s
 }
 
-// battle screens one battle line at label:line; keep is false when the
-// battle is left out.
-func (s *screen) battle(label string, line int, b *battle.Battle) (keep bool, err error) {
-	for _, m := range [2][]byte{b.ModelA, b.ModelB} {
-		ok, known := s.models[string(m)]
-		if !known {
-			name := string(m)
-			if err := names.Model(name); err != nil {
-				s.log.Warnf("%s:%d: model %q cannot be published (%v): its battles are left out", label, line, name, err)
-			} else {
-				ok = true
-				if s.nModels++; s.nModels > s.maxModels {
-					return false, capError(label, line, fmt.Sprintf("more than %d distinct models", s.maxModels), "max-models", "MAX_MODELS")
-				}
-			}
-			s.models[name] = ok
-		}
-		if !ok {
-			s.dropped++
-			return false, nil
-		}
-	}
+// at says where the next battle comes from, for warnings and errors.
+func (s *screen) at(label string, line int) { s.label, s.line = label, line }
+
+// battle checks the battles' cap before a battle is counted.
+func (s *screen) battle(b *battle.Battle) error {
 	if s.battles += b.Count; s.battles > s.maxBattles {
-		return false, capError(label, line, fmt.Sprintf("more than %d battles in all", s.maxBattles), "max-battles", "MAX_BATTLES")
+		return capError(s.label, s.line, fmt.Sprintf("more than %d battles in all", s.maxBattles), "max-battles", "MAX_BATTLES")
 	}
-	kept := b.Categories[:0]
-	for _, c := range b.Categories {
-		ok, known := s.categories[string(c)]
-		if !known {
-			name := string(c)
-			if err := names.Leaderboard(name); err != nil {
-				s.log.Warnf("%s:%d: category %q cannot be a leaderboard (%v): it is dropped from its battles, which still count in overall and their other categories",
-					label, line, name, err)
-			} else {
-				ok = true
-				if s.nCats++; s.nCats > s.maxCategories {
-					return false, capError(label, line, fmt.Sprintf("more than %d distinct categories", s.maxCategories), "max-categories", "MAX_CATEGORIES")
-				}
-			}
-			s.categories[name] = ok
-		}
-		if ok {
-			kept = append(kept, c)
-		}
-	}
-	b.Categories = kept
-	return true, nil
+	return nil
 }
+
+// admit is the aggregator's Screen: it is asked once per distinct model
+// and category name, at the line of its first use. Every distinct name,
+// admitted or not, counts against its cap, so that memory stays bounded;
+// past the cap it records the error (Err) and refuses.
+func (s *screen) admit(category bool, name string) bool {
+	if s.err != nil {
+		return false
+	}
+	if category {
+		if s.nCats++; s.nCats > s.maxCategories {
+			s.err = capError(s.label, s.line, fmt.Sprintf("more than %d distinct categories", s.maxCategories), "max-categories", "MAX_CATEGORIES")
+			return false
+		}
+		if err := names.Leaderboard(name); err != nil {
+			s.log.Warnf("%s:%d: category %q cannot be a leaderboard (%v): it is dropped from its battles, which still count in overall and their other categories",
+				s.label, s.line, name, err)
+			return false
+		}
+		return true
+	}
+	if s.nModels++; s.nModels > s.maxModels {
+		s.err = capError(s.label, s.line, fmt.Sprintf("more than %d distinct models", s.maxModels), "max-models", "MAX_MODELS")
+		return false
+	}
+	if err := names.Model(name); err != nil {
+		s.log.Warnf("%s:%d: model %q cannot be published (%v): its battles are left out", s.label, s.line, name, err)
+		return false
+	}
+	return true
+}
+
+// Err returns the cap that admit found exceeded, or nil.
+func (s *screen) Err() error { return s.err }
 
 func capError(label string, line int, what, flag, env string) error {
 	return exitcode.WithHint(exitcode.BadInput, &battle.Error{Name: label, Line: line, Msg: what + " (" + clix.FlagName(flag, env) + ")"},

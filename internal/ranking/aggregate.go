@@ -96,6 +96,15 @@ type Aggregator struct {
 	seen    []*board          // the current battle's category boards
 	filter  *battle.Filter    // what the stream holds, from its header
 	style   *styleRows        // with AddStyle: the battles, one row per line
+
+	// Screen, when not nil, is asked once about each model and each
+	// category that Add meets for the first time (category false: a
+	// model): a refused model's battles are not counted, a refused
+	// category is dropped from its battles, which still count in overall
+	// and their other categories. It costs nothing on names already met.
+	Screen      func(category bool, name string) bool
+	refused     []bool          // by model id, with Screen
+	refusedCats map[string]bool // categories Screen refused
 }
 
 // NewAggregator returns an aggregator for every leaderboard, or for the
@@ -134,7 +143,29 @@ func (a *Aggregator) intern(slug []byte) int32 {
 	s := string(slug)
 	a.models[s] = id
 	a.slugs = append(a.slugs, s)
+	if a.Screen != nil {
+		a.refused = append(a.refused, !a.Screen(false, s))
+	}
 	return id
+}
+
+// refusedCategory reports whether Screen refuses the category c, which
+// has no board yet; it asks Screen once per category.
+func (a *Aggregator) refusedCategory(c string) bool {
+	if a.Screen == nil {
+		return false
+	}
+	if refused, asked := a.refusedCats[c]; asked {
+		return refused
+	}
+	if a.refusedCats == nil {
+		a.refusedCats = map[string]bool{}
+	}
+	refused := !a.Screen(true, c)
+	if refused {
+		a.refusedCats[c] = true // an admitted category gets its board
+	}
+	return refused
 }
 
 // Header takes note of a stream header: its leaderboards are reported
@@ -163,9 +194,14 @@ func (a *Aggregator) Header(h *battle.Header) {
 }
 
 // Add counts one battle line in overall and in each of its categories (a
-// category listed twice counts once).
-func (a *Aggregator) Add(b *battle.Battle) {
-	key := cellKey{a.intern(b.ModelA), a.intern(b.ModelB), b.Outcome}
+// category listed twice counts once). It reports whether the battle was
+// counted: not when Screen refused one of its models.
+func (a *Aggregator) Add(b *battle.Battle) bool {
+	ia, ib := a.intern(b.ModelA), a.intern(b.ModelB)
+	if a.Screen != nil && (a.refused[ia] || a.refused[ib]) {
+		return false
+	}
+	key := cellKey{ia, ib, b.Outcome}
 	id, ok := a.cells[key]
 	if !ok {
 		id = int32(len(a.keys))
@@ -176,7 +212,7 @@ func (a *Aggregator) Add(b *battle.Battle) {
 		a.overall.add(id, b.Count)
 	}
 	if a.only == battle.Overall || len(b.Categories) == 0 {
-		return
+		return true
 	}
 	a.seen = a.seen[:0]
 	for _, c := range b.Categories {
@@ -185,6 +221,9 @@ func (a *Aggregator) Add(b *battle.Battle) {
 		}
 		bd := a.boards[string(c)]
 		if bd == nil {
+			if a.refusedCategory(string(c)) {
+				continue
+			}
 			bd = a.board(string(c))
 		}
 		if slices.Contains(a.seen, bd) {
@@ -193,6 +232,7 @@ func (a *Aggregator) Add(b *battle.Battle) {
 		a.seen = append(a.seen, bd)
 		bd.add(id, b.Count)
 	}
+	return true
 }
 
 // Leaderboards returns the slugs to report, in output order: overall
