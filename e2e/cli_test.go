@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +10,8 @@ import (
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
+	"github.com/bixarena/arena-snapshots/internal/scripttest"
 	"github.com/bixarena/arena-snapshots/internal/synth"
-	"github.com/creack/pty"
 )
 
 // TestJobChecksSettingsFirst: a bad setting of any stage stops the job
@@ -188,42 +186,23 @@ func TestJobPassesSignalOn(t *testing.T) {
 func TestOneProgressLineInAPipe(t *testing.T) {
 	needTools(t)
 	dbURL := demoDB(t)
+	// The export's query waits behind a lock for a second, so that a
+	// stage that should not draw has the time to.
 	hold := func(t *testing.T) {
-		// The export's query waits behind a lock for a second, so that a
-		// stage that should not draw has the time to.
-		ctx := context.Background()
-		conn := pgtest.Connect(t, dbURL)
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "LOCK TABLE api.battle_evaluation IN ACCESS EXCLUSIVE MODE"); err != nil {
-			t.Fatal(err)
-		}
-		time.AfterFunc(1200*time.Millisecond, func() { tx.Rollback(ctx) })
+		time.AfterFunc(1200*time.Millisecond, pgtest.Lock(t, dbURL, "api.battle_evaluation"))
 	}
 	onTerminal := func(t *testing.T, script string) string {
 		t.Helper()
-		ptmx, tty, err := pty.Open()
-		if err != nil {
-			t.Skipf("no pseudo-terminal here: %v", err)
-		}
-		defer ptmx.Close()
-		shown := make(chan string)
-		go func() {
-			b, _ := io.ReadAll(ptmx)
-			shown <- string(b)
-		}()
-		out := t.TempDir()
-		cmd := exec.Command("bash", "-c", script)
-		cmd.Dir = out
-		cmd.Env = []string{"PATH=" + toolDir + ":/usr/bin:/bin", "DATABASE_URL=" + dbURL, "HOME=" + out}
-		cmd.Stderr = tty
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s: %v", script, err)
-		}
-		tty.Close()
-		return <-shown
+		return scripttest.OnPTY(t, func(tty *os.File) {
+			out := t.TempDir()
+			cmd := exec.Command("bash", "-c", script)
+			cmd.Dir = out
+			cmd.Env = []string{"PATH=" + toolDir + ":/usr/bin:/bin", "DATABASE_URL=" + dbURL, "HOME=" + out}
+			cmd.Stderr = tty
+			if err := cmd.Run(); err != nil {
+				t.Errorf("%s: %v", script, err)
+			}
+		})
 	}
 
 	t.Run("pipe", func(t *testing.T) {

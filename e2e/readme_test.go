@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
-	"github.com/jackc/pgx/v5"
 )
 
 // readmeExamples returns the README's examples: its ```sh blocks, in order.
@@ -37,14 +34,7 @@ func TestREADMEExamples(t *testing.T) {
 	needTools(t)
 	admin := pgtest.AdminURL(t)
 	name := "arena_demo_readme_" + pgtest.RandomSuffix()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, admin); err == nil {
-			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
-	})
+	pgtest.DropAtCleanup(t, admin, name)
 	work := t.TempDir()
 	demo := runShell(t, "bash", map[string]string{
 		"DATABASE_URL":  admin,

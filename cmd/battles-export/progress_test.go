@@ -17,16 +17,8 @@ import (
 // clears it at the end; stdout is the same as without one.
 func TestProgressOnTerminal(t *testing.T) {
 	url := pgtest.NewDB(t, filepath.Join("cmd", "battles-export", "testdata", "battles.sql"))
-	ctx := context.Background()
-	locker := pgtest.Connect(t, url)
-	tx, err := locker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "LOCK TABLE api.battle_evaluation IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	time.AfterFunc(700*time.Millisecond, func() { tx.Rollback(ctx) })
+	release := pgtest.Lock(t, url, "api.battle_evaluation")
+	time.AfterFunc(700*time.Millisecond, release)
 	args := []string{tool, "--database-url", url}
 	code, onTerminal, shown := scripttest.OnTerminal(t, run, args...)
 	if code != 0 {

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/bixarena/arena-snapshots/internal/scripttest"
@@ -17,16 +16,7 @@ import (
 // transaction rolled back, nothing in the database or the folder.
 func TestSignalMidPublish(t *testing.T) {
 	url := pgtest.NewDB(t, "testdata/leaderboards/models.sql")
-	ctx := context.Background()
-	locker := pgtest.Connect(t, url)
-	tx, err := locker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "LOCK TABLE api.leaderboard_snapshot IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	release := pgtest.Lock(t, url, "api.leaderboard_snapshot")
 	in, err := os.Open(pgtest.RepoFile(t, "testdata/leaderboards/valid.ndjson"))
 	if err != nil {
 		t.Fatal(err)
@@ -34,28 +24,13 @@ func TestSignalMidPublish(t *testing.T) {
 	defer in.Close()
 	dir := filepath.Join(t.TempDir(), "out")
 	p := scripttest.Start(t, tool, in, nil, "--db", "--database-url", url, "--dir", dir)
-	watch := pgtest.Connect(t, url)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var waiting int
-		if err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the publish never waited for the lock")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	pgtest.WaitForLockWaiter(t, url)
 	if out := p.StopWith(t, syscall.SIGINT); out != "" {
 		t.Errorf("summary lines of a stopped publish: %s", out)
 	}
-	tx.Rollback(ctx)
+	release()
 	var n int
-	if err := watch.QueryRow(ctx, "SELECT count(*) FROM api.leaderboard_snapshot").Scan(&n); err != nil {
+	if err := pgtest.Connect(t, url).QueryRow(context.Background(), "SELECT count(*) FROM api.leaderboard_snapshot").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {

@@ -65,6 +65,21 @@ func OnTerminal(t testing.TB, run Run, args ...string) (code int, stdout, screen
 // what the terminal showed. It skips t where no pseudo-terminal can be had.
 func Terminal(t testing.TB, run Run, stdin io.Reader, stdout io.Writer, args ...string) (code int, screen string) {
 	t.Helper()
+	screen = OnPTY(t, func(tty *os.File) {
+		out := stdout
+		if out == nil {
+			out = tty
+		}
+		code = run(context.Background(), args, stdin, out, tty)
+	})
+	return code, screen
+}
+
+// OnPTY calls f with the terminal end of a new pseudo-terminal and returns
+// what the terminal showed while f ran. It skips t where no
+// pseudo-terminal can be had.
+func OnPTY(t testing.TB, f func(tty *os.File)) string {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
@@ -75,12 +90,9 @@ func Terminal(t testing.TB, run Run, stdin io.Reader, stdout io.Writer, args ...
 		b, _ := io.ReadAll(ptmx) // ends when the terminal's last end closes
 		shown <- string(b)
 	}()
-	if stdout == nil {
-		stdout = tty
-	}
-	code = run(context.Background(), args, stdin, stdout, tty)
+	f(tty)
 	tty.Close()
-	return code, <-shown
+	return <-shown
 }
 
 // SlowReader returns a reader of data that waits d before its first byte,
