@@ -32,7 +32,10 @@ ranked leaderboard to every place given:
 
   --db       the database: one transaction per leaderboard inserts the
              snapshot and its entries and makes it public (or private with
-             --visibility).
+             --visibility private: a private snapshot is written to the
+             database only, and the API's model history lists its entries
+             at once; publishing the same records again as public releases
+             it and writes its files).
   --s3 URI   s3://bucket/prefix: PREFIX/SLUG/IDENTIFIER.json and
              .pairs.json (head to head; written once, never replaced), its
              pictures .svg, .observed.svg and .predicted.svg (the chart and
@@ -134,7 +137,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.IntFlag{Name: "s3-timeout", Value: int(sink.DefaultRequestTimeout / time.Second), EnvVars: []string{"S3_TIMEOUT_SECONDS"}, Usage: "give up an S3 request after `SECONDS` (each of the SDK's AWS_MAX_ATTEMPTS attempts)"},
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"SNAPSHOT_DIR"}, Usage: "publish to the folder `PATH` (created if missing)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the input (and, with --db, the slugs) and print what would be published; write nothing"},
-			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public or private (review first)"},
+			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public, or private to review first (needs --db; nothing is written to --s3 or --dir, and the API's model history shows private entries at once)"},
 			&cli.StringFlag{Name: "guard", Value: "on", EnvVars: []string{"PUBLISH_GUARD"}, Usage: "compare each leaderboard with its current public snapshot and hold back an implausible one: on, or off for a deliberate change"},
 			&cli.Float64Flag{Name: "guard-battles-tolerance", Value: guard.DefaultBattlesTolerance, EnvVars: []string{"PUBLISH_GUARD_BATTLES_TOLERANCE"}, Usage: "hold a leaderboard with fewer battles than before by more than this `FRACTION` (0 to 1)"},
 			&cli.Float64Flag{Name: "guard-gone-votes", Value: guard.DefaultGoneVotes, EnvVars: []string{"PUBLISH_GUARD_GONE_VOTES"}, Usage: "hold a leaderboard that lost a model listed before with at least `FACTOR` × min_votes votes"},

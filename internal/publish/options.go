@@ -76,6 +76,10 @@ func (o *Options) Check() error {
 	if o.Visibility != store.Public && o.Visibility != store.Private {
 		return clix.Usagef("--visibility must be public or private, got %q", o.Visibility)
 	}
+	if o.Visibility == store.Private && !o.DB {
+		return exitcode.WithHint(exitcode.Usage, errors.New("--visibility private needs --db"),
+			"a private snapshot lives in the database only: --s3 and --dir are public places, and nothing private is written there")
+	}
 	if o.DatabaseURL != "" && !o.DB {
 		return clix.Usagef("--database-url without --db")
 	}

@@ -182,6 +182,12 @@ func (p *publisher) run(ctx context.Context) error {
 		return err
 	}
 	p.log.Event("start", "leaderboards", len(inputs), "db", p.o.DB, "s3", p.o.S3URL, "dir", p.o.Dir, "dry_run", p.o.DryRun)
+	if p.o.Visibility == store.Private {
+		p.log.Warnf("--visibility private: the API's model history shows the entries of a private snapshot at once; only the leaderboard pages wait until it is public")
+		if p.o.S3URL != "" || p.o.Dir != "" {
+			p.log.Warnf("--visibility private: nothing is written to --s3 or --dir (public places); publish the same records again without --visibility private to release the snapshots and write their files")
+		}
+	}
 
 	// Open every place first: a place that cannot be reached stops the run
 	// before anything is written anywhere.
@@ -210,7 +216,12 @@ func (p *publisher) run(ctx context.Context) error {
 	if p.o.DB {
 		where = append(where, "db")
 	}
-	if p.o.S3URL != "" {
+	// The folder and the bucket are public places: a private snapshot is
+	// written to neither (Check makes sure the database is there). Its
+	// files are written when the same records are published again as
+	// public.
+	private := p.o.Visibility == store.Private
+	if p.o.S3URL != "" && !private {
 		bucket, prefix, _ := sink.ParseS3URL(p.o.S3URL)
 		if p.o.DryRun {
 			where = append(where, sink.NewS3(nil, bucket, prefix).String())
@@ -226,7 +237,7 @@ func (p *publisher) run(ctx context.Context) error {
 			targets = append(targets, &target{sink: sink.New(objs)})
 		}
 	}
-	if p.o.Dir != "" {
+	if p.o.Dir != "" && !private {
 		if p.o.DryRun {
 			where = append(where, "dir:"+p.o.Dir)
 		} else {

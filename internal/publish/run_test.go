@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
+	"github.com/bixarena/arena-snapshots/internal/store"
 )
 
 // atRun returns a leaderboard file's records as rank writes them for an
@@ -129,4 +131,59 @@ func TestOlderRunKeepsLatest(t *testing.T) {
 			t.Errorf("%s: the index moved back in time: %+v", name, got)
 		}
 	}
+}
+
+// TestPrivateWritesNothingPublic: a private snapshot is written to the
+// database only; the folder and the bucket (public places) keep the last
+// public snapshot as latest and in the index. Publishing the same records
+// again as public releases the snapshot and writes its files.
+func TestPrivateWritesNothingPublic(t *testing.T) {
+	w := newWorld(t)
+	day1, day2 := time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC), time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+	if r := runTool(t, w.everywhere(Options{Now: clockAt(t0)}), atRun(t, "valid.ndjson", day1)); r.code != 0 {
+		t.Fatalf("day 1: exit %d\n%s", r.code, r.stderr)
+	}
+	latest, objLatest, idx := w.file("overall/latest.json"), w.object("overall/latest.json"), w.file("index.json")
+	day2In := atRun(t, "valid.ndjson", day2)
+
+	r := runTool(t, w.everywhere(Options{Now: clockAt(t0.Add(time.Hour)), Visibility: store.Private}), day2In)
+	if r.code != 0 || r.lines[0].Status != StatusPublished || fmt.Sprint(r.lines[0].Where) != "[db]" {
+		t.Fatalf("private: exit %d %+v\n%s", r.code, r.lines, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "model history") || !strings.Contains(r.stderr, "nothing is written to --s3 or --dir") {
+		t.Errorf("no warning:\n%s", r.stderr)
+	}
+	if n := countRows(t, w.dbURL, "api.leaderboard_snapshot WHERE visibility = 'private'"); n != 2 {
+		t.Errorf("%d private snapshots, want 2", n)
+	}
+	for name, get := range map[string]func(string) string{"folder": w.file, "bucket": w.object} {
+		if get("overall/snapshot_2025-06-02_10-00-00.json") != "" {
+			t.Errorf("%s: the private snapshot's document was written", name)
+		}
+	}
+	if w.file("overall/latest.json") != latest || w.object("overall/latest.json") != objLatest ||
+		!sameLines(t, w.file("index.json"), idx) {
+		t.Errorf("a private snapshot reached latest or the index")
+	}
+
+	// Released: the same records, public.
+	r = runTool(t, w.everywhere(Options{Now: clockAt(t0.Add(2 * time.Hour))}), day2In)
+	if r.code != 0 || !r.lines[0].Existing || len(r.lines[0].Where) != 3 {
+		t.Fatalf("release: exit %d %+v\n%s", r.code, r.lines, r.stderr)
+	}
+	if n := countRows(t, w.dbURL, "api.leaderboard_snapshot WHERE visibility = 'private'"); n != 0 {
+		t.Errorf("%d private snapshots after the release", n)
+	}
+	for _, get := range []func(string) string{w.file, w.object} {
+		if !strings.Contains(get("overall/latest.json"), "snapshot_2025-06-02_10-00-00") ||
+			index(t, get("index.json"))["overall"].Identifier != "snapshot_2025-06-02_10-00-00" {
+			t.Errorf("the released snapshot is not latest")
+		}
+	}
+}
+
+// sameLines reports whether two index.json documents list the same
+// snapshots.
+func sameLines(t *testing.T, a, b string) bool {
+	return fmt.Sprint(index(t, a)) == fmt.Sprint(index(t, b))
 }
