@@ -115,6 +115,10 @@ func BoardPage(b Board) ([]byte, error) {
 	if d.Fit != nil && !d.Fit.WellPosed {
 		v.IllPosed = true
 	}
+	v.Method = "bootstrap"
+	if d.Fit != nil && d.Fit.Intervals == leaderboard.IntervalsOneStep {
+		v.Method = "one-step bootstrap"
+	}
 	if d.VariantOf != "" {
 		v.VariantOf = &link{Text: d.VariantOf, Href: "../" + d.VariantOf + "/index.html"}
 	}
@@ -181,7 +185,7 @@ type boardView struct {
 	Chart, Document, Pairs, Observed          string
 	Predicted                                 string
 	Runs, IllPosed, Details, Confident        bool
-	Variant                                   string
+	Variant, Method                           string
 	VariantOf                                 *link
 	Variants                                  []link
 	Style                                     *styleTable

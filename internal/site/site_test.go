@@ -17,7 +17,7 @@ func board() *snapshot.Document {
 	rec := &leaderboard.Record{
 		Leaderboard: "overall", Name: `Overall <i>"&"</i>`, Status: leaderboard.Ranked, Battles: 12345, Models: 4,
 		Params: leaderboard.Params{Bootstrap: 1000, Confidence: 0.9},
-		Fit:    &leaderboard.Fit{WellPosed: false, Undefeated: []string{"<script>alert(1)</script>"}},
+		Fit:    &leaderboard.Fit{WellPosed: false, Undefeated: []string{"<script>alert(1)</script>"}, Intervals: leaderboard.IntervalsOneStep},
 		Entries: []leaderboard.Entry{
 			{Rank: 1, Model: "<script>alert(1)</script>", Score: 1200, CILower: 1150, CIUpper: 1260, Votes: 600, Flags: []string{"undefeated"}, RankBest: 1, RankWorst: 1, Tier: 1},
 			{Rank: 2, Model: "gpt-4o", Score: 1100, CILower: 1080, CIUpper: 1120, Votes: 580, RankBest: 2, RankWorst: 3, Tier: 2},
@@ -80,7 +80,7 @@ func TestBoardPage(t *testing.T) {
 		`Overall &lt;i&gt;&#34;&amp;&#34;&lt;/i&gt;`,
 		`<td class="n ranks">2–3</td>`, `<td class="n tier">3</td>`,
 		"GPT-4o", "Open&#34;AI&#34; &lt;b&gt;", "proprietary", "1150.0 – 1260.0", "600",
-		"12,345 battles", "90% intervals from 1000 bootstrap rounds", "2025-03-14 09:26 UTC",
+		"12,345 battles", "90% intervals from 1000 one-step bootstrap rounds", "2025-03-14 09:26 UTC",
 		`src="` + id + `.svg"`, `src="` + id + `.observed.svg"`, `src="` + id + `.predicted.svg"`,
 		`href="` + id + `.json"`, `href="` + id + `.pairs.json"`, `href="latest.json"`, `href="index.json"`,
 		`href="snapshot_2025-03-13_09-00-00.json"`, `href="../index.html"`, `href="../runs/index.html"`,
