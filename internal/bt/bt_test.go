@@ -327,7 +327,7 @@ func TestHessVecMatchesHessian(t *testing.T) {
 		h := make([]float64, n*n)
 		hessian(p, wt, dg, h)
 		got := make([]float64, n)
-		hessVec(p, wt, dg, v, got)
+		hessVec(edgesOf(p), wt, dg, v, got)
 		for i := range n {
 			want := 0.0
 			for j := range n {

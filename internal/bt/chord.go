@@ -26,6 +26,7 @@ type Chord struct {
 	wellPosed bool
 	inv       []float64   // dense: the inverse of the (shifted) reference Hessian, n×n
 	ic        *incomplete // sparse: the reference Hessian's factor
+	edges     []edge      // the reference's pairs
 	at        []float64   // where every refit starts: the reference's ratings
 	p0        []float64   // P(I beats J) at at, per pair of the reference
 }
@@ -36,7 +37,7 @@ type Chord struct {
 // be factored, which Fit's ratings of ref never cause.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
-	c := &Chord{n: n, wellPosed: WellPosed(ref), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
+	c := &Chord{n: n, wellPosed: WellPosed(ref), edges: edgesOf(ref), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
 	for k, q := range ref.Pairs {
 		c.p0[k] = sigmoid(Alpha * (at[q.I] - at[q.J]))
 	}
@@ -209,7 +210,7 @@ func (c *Chord) finish(p Problem, tol float64, w *Work, done int) Result {
 		for i, g := range w.g {
 			w.next[i] = -g
 		}
-		if !cgSolve(p, w.wt, w.dg, func(v, z []float64) { c.apply(v, z, w) }, w.next, w.step, forcing, cgSteps, &w.cg) {
+		if !cgSolve(c.edges, w.wt, w.dg, func(v, z []float64) { c.apply(v, z, w) }, w.next, w.step, forcing, cgSteps, &w.cg) {
 			break
 		}
 		stepMax, full, ok := w.advance(p, 0, &loss)

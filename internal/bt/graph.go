@@ -17,8 +17,7 @@ func WellPosed(p Problem) bool {
 	if connected(p, true) {
 		return true
 	}
-	fwd, rev := adjacency(p)
-	return reachesAll(fwd, p.Models) && reachesAll(rev, p.Models)
+	return reachesAll(p, false) && reachesAll(p, true)
 }
 
 // Diagnosis says why the maximum likelihood does not exist.
@@ -91,34 +90,50 @@ func Diagnose(p Problem) Diagnosis {
 	return d
 }
 
-func adjacency(p Problem) (fwd, rev [][]int32) {
-	fwd = make([][]int32, p.Models)
-	rev = make([][]int32, p.Models)
-	for _, q := range p.Pairs {
-		if q.N <= 0 {
-			continue
-		}
-		if q.W > 0 { // I beat J at least partly
-			fwd[q.I] = append(fwd[q.I], q.J)
-			rev[q.J] = append(rev[q.J], q.I)
-		}
-		if q.N-q.W > 0 {
-			fwd[q.J] = append(fwd[q.J], q.I)
-			rev[q.I] = append(rev[q.I], q.J)
+// reachesAll reports whether every model can be reached from model 0
+// along the beat graph's edges (backwards, when back is set): an edge
+// from I to J when I won (or tied) against J at least once. The edges are
+// laid out by source in two arrays, not a list per model: a bootstrap
+// round of a sparse board asks this of tens of thousands of pairs.
+func reachesAll(p Problem, back bool) bool {
+	n := p.Models
+	start := make([]int32, n+1)
+	each := func(f func(from, to int32)) {
+		for _, q := range p.Pairs {
+			if q.N <= 0 {
+				continue
+			}
+			a, b := q.I, q.J
+			if back {
+				a, b = b, a
+			}
+			if q.W > 0 { // I beat J at least partly
+				f(a, b)
+			}
+			if q.N-q.W > 0 {
+				f(b, a)
+			}
 		}
 	}
-	return fwd, rev
-}
-
-func reachesAll(adj [][]int32, n int) bool {
+	each(func(from, _ int32) { start[from+1]++ })
+	for i := range n {
+		start[i+1] += start[i]
+	}
+	next := slices.Clone(start[:n])
+	to := make([]int32, start[n])
+	each(func(from, t int32) {
+		to[next[from]] = t
+		next[from]++
+	})
 	seen := make([]bool, n)
-	stack := []int32{0}
+	stack := next[:0] // next is spent: its memory holds the stack
+	stack = append(stack, 0)
 	seen[0] = true
 	count := 1
 	for len(stack) > 0 {
 		v := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, w := range adj[v] {
+		for _, w := range to[start[v]:start[v+1]] {
 			if !seen[w] {
 				seen[w] = true
 				count++

@@ -27,6 +27,7 @@ import (
 // factor, holding nothing n×n.
 type OneStep struct {
 	ref   Problem   // the full data
+	edges []edge    // its pairs
 	at    []float64 // the fit's ratings, not centred when it has a prior
 	prior float64
 	p0    []float64 // P(I beats J) at the fit, per pair
@@ -41,7 +42,7 @@ type OneStep struct {
 // result never causes.
 func NewOneStep(p Problem, fit Result) (*OneStep, bool) {
 	n := p.Models
-	s := &OneStep{ref: p, at: slices.Clone(fit.Ratings), prior: fit.Prior, p0: make([]float64, len(p.Pairs))}
+	s := &OneStep{ref: p, edges: edgesOf(p), at: slices.Clone(fit.Ratings), prior: fit.Prior, p0: make([]float64, len(p.Pairs))}
 	if s.prior > 0 {
 		// The virtual ties tie the ratings to 0: the optimum is the
 		// centred ratings shifted by the c at which the gradient's sum
@@ -125,7 +126,7 @@ func (s *OneStep) Round(q Problem, w *Work) []float64 {
 	if s.ic != nil {
 		// Conjugate gradients end in n steps in exact arithmetic; the
 		// factor makes that 5 to 20 on the boards measured.
-		cgSolve(s.ref, s.wt, s.dg, w.precond(s.ic), b, w.step, oneStepForcing, n+cgSteps, &w.cg)
+		cgSolve(s.edges, s.wt, s.dg, w.precond(s.ic), b, w.step, oneStepForcing, n+cgSteps, &w.cg)
 	} else {
 		mulDense(s.inv, n, b, w.step)
 	}

@@ -169,11 +169,17 @@ func (f *incomplete) apply(r, z, y []float64) {
 	pt := f.pt
 	y = y[:len(pt.model)]
 	for i, m := range pt.model {
-		s := r[m]
-		for u := pt.ptr[i]; u < pt.ptr[i+1]; u++ {
-			s -= f.val[u] * y[pt.col[u]]
+		// Two running sums: one waits for each of its additions.
+		var s0, s1 float64
+		u, end := pt.ptr[i], pt.ptr[i+1]
+		for ; u+2 <= end; u += 2 {
+			s0 += f.val[u] * y[pt.col[u]]
+			s1 += f.val[u+1] * y[pt.col[u+1]]
 		}
-		y[i] = s / f.d[i]
+		if u < end {
+			s0 += f.val[u] * y[pt.col[u]]
+		}
+		y[i] = (r[m] - (s0 + s1)) / f.d[i]
 	}
 	for i := len(y) - 1; i >= 0; i-- {
 		v := y[i] / f.d[i]
@@ -208,13 +214,14 @@ func busiest(p Problem) int {
 }
 
 // cgSolve sets x to an approximate solution of H·x = b by preconditioned
-// conjugate gradients, H the Hessian of weights wt and diagonal dg, to a
+// conjugate gradients, H the Hessian of weights wt over edges and diagonal
+// dg, to a
 // residual below forcing·|b| in at most maxIt iterations. With project,
 // H is a Laplacian without prior, b is orthogonal to 1, and so are the
 // iterates (apply must keep them so). It reports false when the
 // iterations stalled or ran out; x is then the last iterate, which still
 // descends: every conjugate-gradient iterate from 0 has bᵀx > 0.
-func cgSolve(p Problem, wt, dg []float64, apply func(r, z []float64), b, x []float64, forcing float64, maxIt int, cg *[4][]float64) bool {
+func cgSolve(edges []edge, wt, dg []float64, apply func(r, z []float64), b, x []float64, forcing float64, maxIt int, cg *[4][]float64) bool {
 	res, z, d, hd := cg[0], cg[1], cg[2], cg[3]
 	clear(x)
 	copy(res, b)
@@ -226,7 +233,7 @@ func cgSolve(p Problem, wt, dg []float64, apply func(r, z []float64), b, x []flo
 	copy(d, z)
 	rz := dot(res, z)
 	for range maxIt {
-		hessVec(p, wt, dg, d, hd)
+		hessVec(edges, wt, dg, d, hd)
 		dhd := dot(d, hd)
 		if !(dhd > 0) || !(rz > 0) {
 			return false

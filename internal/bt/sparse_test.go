@@ -298,3 +298,57 @@ func TestMMReachesOptimum(t *testing.T) {
 		}
 	}
 }
+
+// WellPosed is strong connectivity of the beat graph: against reachability
+// by brute force on small random problems, some with pairs of no battles.
+func TestWellPosedIsStrongConnectivity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	seen := map[bool]int{}
+	for range 3000 {
+		n := 2 + rng.IntN(6)
+		p := Problem{Models: n}
+		for i := range n {
+			for j := i + 1; j < n; j++ {
+				if rng.IntN(4) == 0 {
+					continue
+				}
+				q := Pair{I: int32(i), J: int32(j), N: float64(rng.IntN(4))}
+				q.W = []float64{0, q.N / 2, q.N}[rng.IntN(3)]
+				p.Pairs = append(p.Pairs, q)
+			}
+		}
+		reach := make([][]bool, n)
+		for i := range reach {
+			reach[i] = make([]bool, n)
+			reach[i][i] = true
+		}
+		for _, q := range p.Pairs {
+			if q.N > 0 && q.W > 0 {
+				reach[q.I][q.J] = true
+			}
+			if q.N > 0 && q.N-q.W > 0 {
+				reach[q.J][q.I] = true
+			}
+		}
+		for k := range n {
+			for i := range n {
+				for j := range n {
+					reach[i][j] = reach[i][j] || reach[i][k] && reach[k][j]
+				}
+			}
+		}
+		want := true
+		for i := range n {
+			for j := range n {
+				want = want && reach[i][j]
+			}
+		}
+		if got := WellPosed(p); got != want {
+			t.Fatalf("WellPosed %v, want %v: %+v", got, want, p)
+		}
+		seen[want]++
+	}
+	if seen[true] < 300 || seen[false] < 300 {
+		t.Fatalf("cases: %v", seen)
+	}
+}
