@@ -73,6 +73,7 @@ type Work struct {
 	dg      []float64    // the Hessian's diagonal from the prior
 	diag    []float64    // the whole diagonal, for sparse fits
 	y       []float64    // an incomplete factor's scratch
+	mix     []float64    // Anderson's history
 	wt      []float64    // the Hessian's weight of each pair
 	cg      [4][]float64 // conjugate gradients' vectors
 }

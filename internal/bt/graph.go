@@ -12,12 +12,62 @@ func WellPosed(p Problem) bool {
 		return true
 	}
 	// Pairs with results both ways are edges both ways of the beat graph:
-	// when they alone connect all models, it is strongly connected. This
-	// cheap test settles nearly every bootstrap round.
-	if connected(p, true) {
-		return true
+	// the groups of models they join are strongly connected within, and
+	// when they join all models the graph is (this settles nearly every
+	// bootstrap round of a dense board). Else the graph is strongly
+	// connected when the graph of the groups is, with an edge for each pair
+	// of results one way between two groups: a graph of a few groups on a
+	// sparse board, where many resamples get this far.
+	n := p.Models
+	parent := make([]int32, n)
+	for i := range parent {
+		parent[i] = int32(i)
 	}
-	return reachesAll(p, false) && reachesAll(p, true)
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	pieces := n
+	for _, q := range p.Pairs {
+		if q.N <= 0 || q.W <= 0 || q.W >= q.N {
+			continue
+		}
+		if a, b := find(q.I), find(q.J); a != b {
+			parent[a] = b
+			if pieces--; pieces == 1 {
+				return true // the remaining pairs cannot disconnect anything
+			}
+		}
+	}
+	group := make([]int32, n) // each model's group, numbered from 0
+	for i := range group {
+		group[i] = -1
+	}
+	groups := int32(0)
+	for i := range int32(n) {
+		if r := find(i); group[r] < 0 {
+			group[r] = groups
+			groups++
+		}
+	}
+	var from, to []int32
+	for _, q := range p.Pairs {
+		if q.N <= 0 || q.W > 0 && q.W < q.N {
+			continue
+		}
+		a, b := group[find(q.I)], group[find(q.J)]
+		if a == b {
+			continue
+		}
+		if q.W == 0 { // J won every battle
+			a, b = b, a
+		}
+		from, to = append(from, a), append(to, b)
+	}
+	return reachesAll(int(groups), from, to) && reachesAll(int(groups), to, from)
 }
 
 // Diagnosis says why the maximum likelihood does not exist.
@@ -90,41 +140,23 @@ func Diagnose(p Problem) Diagnosis {
 	return d
 }
 
-// reachesAll reports whether every model can be reached from model 0
-// along the beat graph's edges (backwards, when back is set): an edge
-// from I to J when I won (or tied) against J at least once. The edges are
-// laid out by source in two arrays, not a list per model: a bootstrap
-// round of a sparse board asks this of tens of thousands of pairs.
-func reachesAll(p Problem, back bool) bool {
-	n := p.Models
+// reachesAll reports whether every node of a graph of n nodes, with an
+// edge from from[k] to to[k] for each k, can be reached from node 0. The
+// edges are laid out by source in two arrays, not a list per node.
+func reachesAll(n int, from, to []int32) bool {
 	start := make([]int32, n+1)
-	each := func(f func(from, to int32)) {
-		for _, q := range p.Pairs {
-			if q.N <= 0 {
-				continue
-			}
-			a, b := q.I, q.J
-			if back {
-				a, b = b, a
-			}
-			if q.W > 0 { // I beat J at least partly
-				f(a, b)
-			}
-			if q.N-q.W > 0 {
-				f(b, a)
-			}
-		}
+	for _, a := range from {
+		start[a+1]++
 	}
-	each(func(from, _ int32) { start[from+1]++ })
 	for i := range n {
 		start[i+1] += start[i]
 	}
 	next := slices.Clone(start[:n])
-	to := make([]int32, start[n])
-	each(func(from, t int32) {
-		to[next[from]] = t
-		next[from]++
-	})
+	out := make([]int32, len(from))
+	for k, a := range from {
+		out[next[a]] = to[k]
+		next[a]++
+	}
 	seen := make([]bool, n)
 	stack := next[:0] // next is spent: its memory holds the stack
 	stack = append(stack, 0)
@@ -133,7 +165,7 @@ func reachesAll(p Problem, back bool) bool {
 	for len(stack) > 0 {
 		v := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, w := range to[start[v]:start[v+1]] {
+		for _, w := range out[start[v]:start[v+1]] {
 			if !seen[w] {
 				seen[w] = true
 				count++
@@ -142,34 +174,4 @@ func reachesAll(p Problem, back bool) bool {
 		}
 	}
 	return count == n
-}
-
-// connected reports whether the pairs that met (with results both ways,
-// when both is set) connect all models.
-func connected(p Problem, both bool) bool {
-	parent := make([]int32, p.Models)
-	for i := range parent {
-		parent[i] = int32(i)
-	}
-	find := func(i int32) int32 {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
-	pieces := p.Models
-	for _, q := range p.Pairs {
-		if q.N <= 0 || both && (q.W <= 0 || q.W >= q.N) {
-			continue
-		}
-		if a, b := find(q.I), find(q.J); a != b {
-			parent[a] = b
-			pieces--
-			if pieces == 1 {
-				return true // the remaining pairs cannot disconnect anything
-			}
-		}
-	}
-	return pieces == 1
 }

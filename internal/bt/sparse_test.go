@@ -352,3 +352,36 @@ func TestWellPosedIsStrongConnectivity(t *testing.T) {
 		t.Fatalf("cases: %v", seen)
 	}
 }
+
+// When Anderson's mixing goes astray (here with a factor a thousand times
+// too small, whose steps overshoot), it does not end within its steps,
+// Newton's method and Fit take over, and the refit still reaches the dense
+// fit of the resample.
+func TestAndersonFallsBack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	p, cells := board(sparseBoards["arena"])
+	c, _ := NewChord(p, Fit(p, Options{}).Ratings)
+	if c.ic == nil {
+		t.Fatal("the test needs a sparse chord")
+	}
+	for i := range c.ic.d {
+		c.ic.d[i] *= 0.03
+	}
+	for i := range c.ic.val {
+		c.ic.val[i] *= 0.03
+	}
+	w := new(Work)
+	for range 3 {
+		q := resampled(rng, p, cells)
+		if !WellPosed(q) {
+			continue
+		}
+		got := c.Refit(q, 1e-10, w)
+		if got.Iterations <= andersonSteps {
+			t.Errorf("%d iterations: the mixing ended by itself", got.Iterations)
+		}
+		if d := maxPoints(got.Ratings, denseFit(t, q)); d > 1e-6 {
+			t.Fatalf("%g points from the dense fit after %d iterations", d, got.Iterations)
+		}
+	}
+}
