@@ -29,6 +29,12 @@ for spec in "30 0" "100 0" "30 7" "300 20"; do
 	f="$data/1M-$1models-$2cat.ndjson"
 	[ -s "$f" ] || { say "generating $f"; "$bin/gen" -battles 1000000 -models "$1" -categories "$2" >"$f"; }
 done
+# 1000 models, 150k battles: the default shape (30,000 pairs met) and a
+# sparser one (80,000 pairs, few battles per pair, some models with few
+# votes).
+[ -s "$data/150k-1000models.ndjson" ] || "$bin/gen" -battles 150000 -models 1000 >"$data/150k-1000models.ndjson"
+[ -s "$data/150k-1000models-sparse.ndjson" ] ||
+	"$bin/gen" -battles 150000 -models 1000 -pair-exponent 0.7 -model-spread 0.8 >"$data/150k-1000models-sparse.ndjson"
 
 # measure NAME TARGET CMD...: best wall of $runs, with that run's user time and peak memory.
 measure() {
@@ -48,9 +54,11 @@ measure "1M battles, 30 models, overall" "<= 0.5 s, <= 64 MB" "$bin/rank" --lead
 measure "1M battles, 100 models, overall" "<= 2 s" "$bin/rank" --leaderboard overall "$data/1M-100models-0cat.ndjson"
 measure "1M battles, 30 models, overall of 8" "" "$bin/rank" --leaderboard overall "$data/1M-30models-7cat.ndjson"
 measure "1M battles, 30 models, all 8 leaderboards" "<= 2x overall of 8" "$bin/rank" "$data/1M-30models-7cat.ndjson"
-# Many models and sparse category leaderboards (a few of them without a
-# maximum likelihood), at a tenth of the rounds to keep the script short.
-measure "1M battles, 300 models, all 21, 100 rounds" "" "$bin/rank" --bootstrap 100 "$data/1M-300models-20cat.ndjson"
+# Many models and sparse category leaderboards (some with many ill-posed
+# rounds, whose rounds are one-step rounds), and one board of 1000 models.
+measure "1M battles, 300 models, all 21" "<= 8 s" "$bin/rank" "$data/1M-300models-20cat.ndjson"
+measure "150k battles, 1000 models, overall" "<= 10 s, <= 200 MB" "$bin/rank" --leaderboard overall "$data/150k-1000models.ndjson"
+measure "150k battles, 1000 models, sparse, overall" "" "$bin/rank" --leaderboard overall "$data/150k-1000models-sparse.ndjson"
 measure "10M battles, 30 models, all 8 (piped)" "<= 64 MB" sh -c "'$bin/gen' -battles 10000000 -models 30 -categories 7 | '$bin/rank'"
 # The ratio from runs of the two cases taken in turns, so that both meet
 # the same machine: the median of RUNS pairs (best walls of runs made at

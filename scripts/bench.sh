@@ -24,6 +24,8 @@ section() { printf '\n== %s\n' "$*"; }
 if [ "$what" = all ] || [ "$what" = go ]; then
 	section "cores (go test -bench; ns/op on this machine)"
 	go test -run '^$' -bench 'Fit100|Run30Models' -benchtime 5x ./internal/bt ./internal/bootstrap | grep -E '^Benchmark'
+	# 1000 models: the fit against the plain Newton's method, in one run.
+	go test -run '^$' -bench 'Fit1000' -benchtime 3x ./internal/bt | grep -E '^Benchmark'
 	go test -run '^$' -bench 'Poisson' ./internal/bootstrap | grep -E '^Benchmark'
 fi
 if [ "$what" = all ] || [ "$what" = rank ]; then
