@@ -3,8 +3,11 @@ package bt
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/synth"
 )
@@ -382,6 +385,84 @@ func TestAndersonFallsBack(t *testing.T) {
 		}
 		if d := maxPoints(got.Ratings, denseFit(t, q)); d > 1e-6 {
 			t.Fatalf("%g points from the dense fit after %d iterations", d, got.Iterations)
+		}
+	}
+}
+
+// BenchmarkFit1000 fits 1000 models and 150,000 battles from scratch, by
+// Fit and by the plain Newton's method it replaced on such boards (the
+// n×n Hessian factored at every step), in one run so that the two meet
+// the same machine: the default synthetic shape (30,000 pairs met) and a
+// sparser one (80,000 pairs, some models with few votes). cpu-ms/op is the
+// process's CPU time per fit, steadier than wall time on a shared machine.
+func BenchmarkFit1000(b *testing.B) {
+	for name, o := range map[string]synth.Options{
+		"default": {Battles: 150_000, Models: 1000, Ties: 0.1, Seed: 1},
+		"sparse":  {Battles: 150_000, Models: 1000, Ties: 0.1, Seed: 1, PairExponent: 0.7, ModelSpread: 0.8},
+	} {
+		p, _ := board(o)
+		b.Run(name+"/fit", func(b *testing.B) {
+			cpu := cpuTime()
+			for range b.N {
+				Fit(p, Options{})
+			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+		})
+		b.Run(name+"/plain-newton", func(b *testing.B) {
+			cpu := cpuTime()
+			for range b.N {
+				w := new(Work)
+				w.resize(p.Models)
+				w.newtonDense(p, 0, 1e-10)
+			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()*1e3/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// cpuTime is the process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// On a sparse board nothing n×n is made: fitting, preparing the chord and
+// the one-step rounds, and each round allocate memory that follows the
+// pairs met and the models, under 100 bytes each (45,000 pairs: 4.5 MB
+// where one 1000×1000 matrix takes 8).
+func TestSparseMemoryFollowsPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 14))
+	p, cells := board(synth.Options{Battles: 60_000, Models: 1000, Ties: 0.1, Seed: 9, PairExponent: 0.7, ModelSpread: 0.8})
+	limit := uint64(100 * (len(p.Pairs) + p.Models))
+	allocated := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	var fit Result
+	var c *Chord
+	var s *OneStep
+	for _, step := range []struct {
+		name string
+		f    func()
+	}{
+		{"fit", func() { fit = Fit(p, Options{}) }},
+		{"chord", func() { c, _ = NewChord(p, fit.Ratings) }},
+		{"one step", func() { s, _ = NewOneStep(p, fit) }},
+		{"a round", func() {
+			q := resampled(rng, p, cells)
+			w := new(Work)
+			c.Refit(q, 1e-7, w)
+			s.Round(q, w)
+		}},
+	} {
+		b := allocated(step.f)
+		t.Logf("%s: %d bytes for %d pairs and %d models", step.name, b, len(p.Pairs), p.Models)
+		if b > limit {
+			t.Errorf("%s: %d bytes, more than %d", step.name, b, limit)
 		}
 	}
 }
