@@ -176,8 +176,14 @@ func run(p bt.Problem, draws *plan, start []float64, m Method, o Options, progre
 		if !bt.WellPosed(p) {
 			prior = bt.VirtualTies
 		}
-		step, _ = bt.NewOneStep(p, bt.Result{Ratings: start, Prior: prior})
-	} else {
+		var ok bool
+		if step, ok = bt.NewOneStep(p, bt.Result{Ratings: start, Prior: prior}); !ok {
+			// Not for a start that is bt.Fit's; should it happen, the
+			// rounds refit, and say so.
+			step, res.Method = nil, Refit
+		}
+	}
+	if step == nil {
 		// Rounds refit from the full data's Hessian (see bt.Chord).
 		chord, _ = bt.NewChord(p, start)
 	}
