@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/scripttest"
+	"github.com/creack/pty"
 )
 
 // slowFixture is the shipped fixture, read from a stdin that waits before
@@ -108,5 +109,31 @@ func TestTableOnTerminal(t *testing.T) {
 	var out, errs bytes.Buffer
 	if code := run(context.Background(), []string{tool, "--bootstrap", "20", in}, nil, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), `{"leaderboard":"overall"`) {
 		t.Errorf("not a terminal: exit %d, stdout %.100q", code, out.String())
+	}
+}
+
+// With stdin a terminal, rank says that it reads battles from it, so that
+// a forgotten file name does not look like a hang; Ctrl-D ends them.
+func TestNoteTerminalStdin(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	defer ptmx.Close()
+	shown := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(ptmx)
+		shown <- string(b)
+	}()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		ptmx.Write([]byte(`{"model_a":"a","model_b":"b","winner":"model_a"}` + "\n\x04"))
+	}()
+	var out bytes.Buffer
+	code := run(context.Background(), []string{tool, "--format", "csv", "--no-progress"}, tty, &out, tty)
+	tty.Close()
+	screen := <-shown
+	if code != 0 || !strings.Contains(screen, "rank: reading battles from the terminal: paste them and end with Ctrl-D") {
+		t.Errorf("exit %d, the terminal showed %q", code, screen)
 	}
 }

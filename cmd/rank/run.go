@@ -191,7 +191,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	var moments []battle.Moment
 	var empty []input
 	for _, name := range names {
-		in, err := read(c.Context, name, stdin, stderr, agg, sc, o.StyleControl, progress)
+		in, err := read(c.Context, name, stdin, stderr, log, agg, sc, o.StyleControl, progress)
 		if err != nil {
 			return err
 		}
@@ -292,7 +292,7 @@ type input struct {
 }
 
 // read aggregates one input; name "-" is stdin.
-func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, agg *ranking.Aggregator, sc *screen, style, progress bool) (input, error) {
+func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, log *clix.Logger, agg *ranking.Aggregator, sc *screen, style, progress bool) (input, error) {
 	in := input{label: inputLabel(name)}
 	var r io.Reader = stdin
 	size := int64(0)
@@ -310,6 +310,7 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, a
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
 			in.pipe = true
 		}
+		clix.NoteTerminalStdin(stdin, log, "battles")
 	}
 	if progress {
 		bar := clix.NewProgress(stderr, tool, "reading "+in.label, "", size)

@@ -180,6 +180,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return publish.RecordRun(c.Context, o, c.String("record-run"), stdin, stdout, log)
 			}
 			in := stdin
+			if readsStdin(o.Files) {
+				clix.NoteTerminalStdin(stdin, log, "leaderboard records")
+			}
 			if readsStdin(o.Files) && clix.ShowProgress(c, stdout, stderr, log, os.Getenv) {
 				// The last stage of a pipe on a terminal shows the wait
 				// for the stages before it; the line goes at the end of

@@ -212,7 +212,7 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 		select {
 		case err = <-done:
 		case <-time.After(stopGrace):
-			err = ctx.Err()
+			err = exitcode.New(exitcode.Failure, context.Cause(ctx))
 		}
 	}
 	if err == nil {

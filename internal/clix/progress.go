@@ -242,3 +242,12 @@ func thousands(n int64) string {
 	}
 	return b.String()
 }
+
+// NoteTerminalStdin says on stderr, when stdin is a terminal, that the
+// tool reads it (what: "battles"), so that a person who forgot the file
+// name does not face a tool that seems to hang.
+func NoteTerminalStdin(stdin io.Reader, log *Logger, what string) {
+	if f, ok := stdin.(*os.File); ok && IsTerminal(f) && !log.JSON() {
+		log.Warnf("reading %s from the terminal: paste them and end with Ctrl-D, or name a file ('%s --help')", what, log.tool)
+	}
+}

@@ -74,7 +74,10 @@ func Main(run func(ctx context.Context, args []string, stdin io.Reader, stdout, 
 
 // stopGrace is how long Run waits, after a signal, for the tool's action to
 // return by itself (rolling back a transaction, removing a temporary file)
-// before it reports the stop and returns, abandoning the work in flight:
-// no tool writes its output before its work is done, so nothing partial is
-// left behind by abandoning it.
+// before it reports the stop and returns, abandoning the work in flight
+// (main then exits). Abandoning leaves nothing that a reader would take for
+// whole: rank writes nothing before its work is done, a battles stream
+// without its trailer is refused, a database transaction not committed is
+// rolled back when its connection goes, and a file is renamed into place
+// only once written.
 const stopGrace = 400 * time.Millisecond
