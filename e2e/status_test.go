@@ -62,6 +62,9 @@ func TestExitStatuses(t *testing.T) {
 		{4, "battles-export", map[string]string{"DATABASE_URL": noSchema}, "battles-export:"},
 		{4, "snapshot-publish --db " + fixtures + "/leaderboards/valid.ndjson", map[string]string{"DATABASE_URL": noSchema}, "snapshot-publish:"},
 		{4, "$ROOT/scripts/entrypoint.sh", jobEnv("PATH", "/usr/bin:/bin"), ""},
+		{4, "rank --bootstrap 20 " + fixtures + "/battles.ndjson > /dev/full", nil, "no space left on device"},
+		{4, "battles-export > /dev/full", map[string]string{"DATABASE_URL": demo}, "no space left on device"},
+		{4, "snapshot-publish --dry-run " + fixtures + "/leaderboards/valid.ndjson > /dev/full", nil, "no space left on device"},
 
 		{5, "battles-export", map[string]string{"DATABASE_URL": closed}, "cannot connect"},
 		{5, "snapshot-publish --db " + fixtures + "/leaderboards/valid.ndjson", map[string]string{"DATABASE_URL": closed}, "cannot connect"},

@@ -265,7 +265,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		err = w.Flush()
 	}
 	if err != nil {
-		return exitcode.Errorf(exitcode.Failure, "write: %v", err)
+		return exitcode.WriteError("output", err)
 	}
 	outcomes := make([]map[string]any, 0, len(records))
 	for _, r := range records {

@@ -8,6 +8,7 @@ package exitcode
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // The exit statuses. Their numbers never change.
@@ -90,4 +91,18 @@ func HintOf(err error) string {
 		err = e.Err
 	}
 	return ""
+}
+
+// WriteError classifies a failure to write output (what: "output",
+// "summary"): a full disk or quota, a read-only or forbidden place is the
+// machine's configuration (Config), with a hint; anything else is a
+// Failure.
+func WriteError(what string, err error) error {
+	err = fmt.Errorf("write %s: %w", what, err)
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS, syscall.EACCES, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return WithHint(Config, err, "write the output where there is room and permission (another folder or disk)")
+		}
+	}
+	return New(Failure, err)
 }

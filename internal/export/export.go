@@ -406,5 +406,5 @@ func readError(what string, err error) error {
 
 // writeError is a failure to write the output (a closed pipe, a full disk).
 func writeError(err error) error {
-	return exitcode.New(exitcode.Failure, fmt.Errorf("write output: %w", err))
+	return exitcode.WriteError("output", err)
 }

@@ -353,7 +353,7 @@ func (p *publisher) run(ctx context.Context) error {
 		}
 		s.Diff = diff
 		if err := enc.Encode(&s); err != nil && writeErr == nil {
-			writeErr = exitcode.New(exitcode.Failure, fmt.Errorf("write summary: %w", err))
+			writeErr = exitcode.WriteError("summary", err)
 		}
 	}
 	if p.o.DiffTable {

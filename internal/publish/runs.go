@@ -102,7 +102,7 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(&out); err != nil {
-		return exitcode.New(exitcode.Failure, fmt.Errorf("write summary: %w", err))
+		return exitcode.WriteError("summary", err)
 	}
 	switch {
 	case len(errs) == 0:
