@@ -392,7 +392,7 @@ func noBattles(empty []input, total int, log *clix.Logger) error {
 	}
 	what := "no battles in the input"
 	if total == 1 {
-		what = fmt.Sprintf("no battles in the input: %s holds %s", bare[0].label, nothing(bare[0]))
+		what = fmt.Sprintf("no battles in the input: %s %s", bare[0].label, nothing(bare[0]))
 	}
 	hint := "a battle line looks like {\"model_a\":\"a\",\"model_b\":\"b\",\"winner\":\"model_a\"}"
 	for _, in := range bare {
@@ -406,11 +406,12 @@ func noBattles(empty []input, total int, log *clix.Logger) error {
 	return exitcode.WithHint(exitcode.BadInput, errors.New(what), hint)
 }
 
+// nothing says what an input without battles holds.
 func nothing(in input) string {
 	if in.bytes == 0 {
-		return "nothing"
+		return "is empty"
 	}
-	return "only blank lines"
+	return fmt.Sprintf("holds no battle (%d bytes: blank lines or an empty array)", in.bytes)
 }
 
 func or(s, dflt string) string {
