@@ -1,6 +1,9 @@
 // Package bt owns the Bradley-Terry fit (DESIGN §4): maximum likelihood
 // ratings from pairwise results, to full convergence, with the rule that
-// keeps ratings finite when the maximum likelihood does not exist.
+// keeps ratings finite when the maximum likelihood does not exist; the
+// refits of bootstrap resamples (Chord) and the one-step bootstrap's
+// rounds (OneStep). Dense problems are solved with n×n matrices, sparse
+// ones (see Dense) in passes over the pairs that met, with nothing n×n.
 //
 // Ratings r are in log10 units (P(i beats j) = 1/(1+10^(r_j-r_i))) with
 // mean 0; a score is 400·r + 1000.
@@ -66,7 +69,7 @@ type Options struct {
 // Work is scratch memory for fits of one size, reusable across fits but not
 // shared between goroutines.
 type Work struct {
-	h, chol []float64 // Fit's dense Hessian and its factor, n×n
+	h, chol []float64 // a dense fit's Hessian and its factor, n×n (dense problems only)
 	g, step []float64
 	r, next []float64
 	e       []float64    // gradHess's strengths

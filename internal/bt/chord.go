@@ -109,17 +109,7 @@ func (c *Chord) Refit(p Problem, tol float64, w *Work) Result {
 	}
 	prev := math.Inf(1)
 	for it := 1; it <= chordSteps; it++ {
-		if it == 1 {
-			// At the start the probabilities are the reference's.
-			clear(w.g)
-			for k, q := range p.Pairs {
-				d := Alpha * (q.N*c.p0[k] - q.W)
-				w.g[q.I] += d
-				w.g[q.J] -= d
-			}
-		} else {
-			gradHess(p, 0, r, w.e, w.g, nil, nil)
-		}
+		c.gradient(p, it, w)
 		c.apply(w.g, w.step, w)
 		stepMax := 0.0
 		for i, s := range w.step {
@@ -178,16 +168,7 @@ func (c *Chord) anderson(p Problem, tol float64, w *Work) Result {
 	var b, gamma [andersonDepth]float64
 	best := math.Inf(1)
 	for it := 1; it <= andersonSteps; it++ {
-		if it == 1 {
-			clear(w.g)
-			for k, q := range p.Pairs {
-				d := Alpha * (q.N*c.p0[k] - q.W)
-				w.g[q.I] += d
-				w.g[q.J] -= d
-			}
-		} else {
-			gradHess(p, 0, r, w.e, w.g, nil, nil)
-		}
+		c.gradient(p, it, w)
 		c.apply(w.g, f, w)
 		fMax := 0.0
 		for i := range f {
@@ -261,6 +242,22 @@ func (c *Chord) anderson(p Problem, tol float64, w *Work) Result {
 		}
 	}
 	return c.finish(p, tol, w, andersonSteps)
+}
+
+// gradient sets w.g to the gradient of p's −log L at w.r, which at
+// iteration 1 is the reference's ratings, whose probabilities the chord
+// keeps.
+func (c *Chord) gradient(p Problem, it int, w *Work) {
+	if it > 1 {
+		gradHess(p, 0, w.r, w.e, w.g, nil, nil)
+		return
+	}
+	clear(w.g)
+	for k, q := range p.Pairs {
+		d := Alpha * (q.N*c.p0[k] - q.W)
+		w.g[q.I] += d
+		w.g[q.J] -= d
+	}
 }
 
 // apply sets z to the reference's inverse Hessian times v, with w's
