@@ -46,7 +46,9 @@ type Options struct {
 	// which the rounds are one-step rounds: (1 − Level)/2 (see Method).
 	Level float64
 	// Progress, when not nil, is called after each round (from any
-	// goroutine) with the number of rounds done so far.
+	// goroutine) with the number of rounds done so far: Rounds calls in
+	// all, those of Run's first pass when a second pass by the other
+	// method follows (see Run).
 	Progress func(done int)
 	// Stop, when closed, ends the run before the rounds not yet started:
 	// their ratings are left zero.
