@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
+	"github.com/bixarena/arena-snapshots/internal/redistest"
 )
 
 // snapshotsPerBoard returns the number of snapshots of each leaderboard.
@@ -283,5 +284,36 @@ func TestJobProductionDefaults(t *testing.T) {
 	}
 	if n := len(published(t, r)); n != 4 {
 		t.Errorf("%d boards published, want 4", n)
+	}
+}
+
+// TestJobEvictsCache: with REDIS_URL, the job's publish deletes the API's
+// cached leaderboard pages and nothing else; with that Redis stopped, the
+// run still succeeds and its complete event carries the warning.
+func TestJobEvictsCache(t *testing.T) {
+	needTools(t)
+	dbURL := demoDB(t)
+	redis := redistest.Start(t)
+	redis.Set(t, "bixarena:api:leaderboardList::SimpleKey []=list", "bixarena:api:leaderboardEntries::overall_0_25=page", "other=kept")
+	env := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": redis.URL, "REDIS_TIMEOUT_SECONDS": "1",
+		"NUM_BOOTSTRAP": "10", "RETRY_DELAY_SECONDS": "0"}
+	r := runJob(t, "dash", env)
+	if r.code != 0 {
+		t.Fatalf("%s", r)
+	}
+	if keys := redis.Keys(t); len(keys) != 1 || keys[0] != "other" {
+		t.Errorf("keys left: %v", keys)
+	}
+	if s := onlyEvent(t, r, "start"); s["redis_cache"] != true {
+		t.Errorf("start: %v", s)
+	}
+	redis.Stop()
+	r = runJob(t, "dash", env)
+	if r.code != 0 {
+		t.Fatalf("with Redis stopped: %s", r)
+	}
+	c := onlyEvent(t, r, "complete")
+	if o := outcomes(t, c)["overall"]; o["status"] != "published" || !strings.Contains(fmt.Sprint(o["warnings"]), "not evicted") {
+		t.Errorf("overall with Redis stopped: %v", o)
 	}
 }

@@ -51,6 +51,11 @@ default:
   PUBLISH_GUARD_BATTLES_TOLERANCE, PUBLISH_GUARD_GONE_VOTES,
   PUBLISH_GUARD_SCORE_K, PUBLISH_GUARD_ENTRIES_DROP
                           the guard's thresholds, read by snapshot-publish
+  REDIS_URL               the API's Redis (redis://HOST:6379/0): after the
+                          database commits, its cached leaderboard pages
+                          are deleted (read by snapshot-publish; a failure
+                          is a warning, the run still succeeds)
+  REDIS_TIMEOUT_SECONDS   give up a Redis connection or command after (5)
   RETRY_DELAY_SECONDS     pause before the one retry of a transient failure (10)
   JOB_TIMEOUT_SECONDS     the whole job's deadline (3600): past it, the stages
                           are stopped and the run ends as transient (5), with
@@ -93,7 +98,7 @@ for name in DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER P
 	STYLE_CONTROL STYLE_CI \
 	SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR \
 	PUBLISH_GUARD PUBLISH_GUARD_BATTLES_TOLERANCE PUBLISH_GUARD_GONE_VOTES \
-	PUBLISH_GUARD_SCORE_K PUBLISH_GUARD_ENTRIES_DROP \
+	PUBLISH_GUARD_SCORE_K PUBLISH_GUARD_ENTRIES_DROP REDIS_URL REDIS_TIMEOUT_SECONDS \
 	RETRY_DELAY_SECONDS JOB_TIMEOUT_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
 	eval "value=\${$name-}"
 	if [ -z "$value" ]; then unset "$name"; fi
@@ -336,8 +341,9 @@ stop_watchdog() {
 
 # The three stages' commands, with the flags the job gives them; extra
 # arguments come first. Each runs in a process of its own (see stage), so
-# it execs the tool. snapshot-publish reads SNAPSHOT_S3_URI and
-# SNAPSHOT_DIR itself (--s3, --dir), so that its messages name them.
+# it execs the tool. snapshot-publish reads SNAPSHOT_S3_URI,
+# SNAPSHOT_DIR and REDIS_URL itself (--s3, --dir, --redis-url), so that its
+# messages name them and no secret shows in ps.
 export_command() {
 	exec battles-export "$@" $EXPORT_FLAG ${LEADERBOARD_SLUG:+--leaderboard "$LEADERBOARD_SLUG"}
 }
@@ -446,8 +452,9 @@ s3_place() {
 # log_start RANK-ARGS...: the start event of an attempt, with the settings
 # (a ranking variable left unset shows as "default").
 log_start() {
-	local hook=false
+	local hook=false redis=false
 	[ -n "${ALERT_WEBHOOK_URL-}" ] && hook=true
+	[ -n "${REDIS_URL-}" ] && redis=true
 	START_EVENT=$(log INFO start --argjson attempt "$ATTEMPT" \
 		--arg leaderboard "${LEADERBOARD_SLUG:-all}" \
 		--arg num_bootstrap "${NUM_BOOTSTRAP:-default}" \
@@ -462,6 +469,7 @@ log_start() {
 		--argjson retry_delay_seconds "$RETRY_DELAY_SECONDS" \
 		--argjson job_timeout_seconds "$JOB_TIMEOUT_SECONDS" \
 		--argjson alert_webhook "$hook" \
+		--argjson redis_cache "$redis" \
 		--argjson rank_args "$(json_array "$@")")
 	printf '%s\n' "$START_EVENT"
 }

@@ -47,6 +47,17 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 
+# Redis for the cache tests: each test starts its own redis-server on a
+# free 127.0.0.1 port with a temporary folder (internal/redistest), never
+# the one a machine may run on 6379. Debian's package, installed when
+# missing (as root, as in CI).
+if ! command -v redis-server >/dev/null 2>&1; then
+	say "installing Debian's redis-server for the cache tests"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >/dev/null ||
+		{ say "redis-server could not be installed (apt-get as root)"; exit 1; }
+fi
+export REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server)}"
+
 say "go vet"
 go vet ./...
 unformatted=$(gofmt -l cmd internal e2e 2>/dev/null || true)

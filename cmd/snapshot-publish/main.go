@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/cache"
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
@@ -47,6 +48,13 @@ ranked leaderboard to every place given:
              folder and from S3 static hosting.
   --dir PATH the same files in a folder, each written to a temporary file
              and renamed into place.
+
+With --db and --redis-url (REDIS_URL), once every leaderboard went through
+the database, the API's cached pages (keys under
+bixarena:api:leaderboardList:: and bixarena:api:leaderboardEntries::, kept
+6 hours) are deleted with SCAN and UNLINK, nothing else; when Redis cannot
+be reached in --redis-timeout, the summary lines of the published
+leaderboards carry a warning and the exit status is unchanged.
 
 One run, one snapshot: a snapshot is named snapshot_YYYY-MM-DD_HH-MM-SS (UTC)
 and dated after the record's as_of, the moment its battles were read (the
@@ -88,7 +96,7 @@ deliberately with --guard off (PUBLISH_GUARD=off).
 Stdout: one JSON line per leaderboard, in input order:
   {"leaderboard","status":"published|skipped|failed|held|would_publish|would_hold",
    "snapshot_id","identifier","entries","where":["db","s3://...","dir:..."],
-   "existing","reason"|"error"|"reasons","previous","diff"}
+   "existing","reason"|"error"|"reasons","previous","diff","warnings"}
 A leaderboard that fails or is held does not stop the others. With --diff
 (also with --dry-run), each line gets a "diff": the models added and
 removed, and those whose rank or score moved beyond their intervals,
@@ -136,6 +144,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.BoolFlag{Name: "s3-path-style", Usage: "address the bucket in the path (http://host/bucket/key), as most S3-compatible servers want"},
 			&cli.IntFlag{Name: "s3-timeout", Value: int(sink.DefaultRequestTimeout / time.Second), EnvVars: []string{"S3_TIMEOUT_SECONDS"}, Usage: "give up an S3 request after `SECONDS` (each of the SDK's AWS_MAX_ATTEMPTS attempts)"},
 			&cli.StringFlag{Name: "dir", EnvVars: []string{"SNAPSHOT_DIR"}, Usage: "publish to the folder `PATH` (created if missing)"},
+			&cli.StringFlag{Name: "redis-url", EnvVars: []string{"REDIS_URL"}, Usage: "with --db, after the database commits, delete the API's cached leaderboard pages from the Redis at `URL` (redis://HOST:6379/0); a failure is a warning"},
+			&cli.IntFlag{Name: "redis-timeout", Value: int(cache.DefaultTimeout / time.Second), EnvVars: []string{"REDIS_TIMEOUT_SECONDS"}, Usage: "give up connecting to Redis or a Redis command after `SECONDS`"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the input (and, with --db, the slugs) and print what would be published; write nothing"},
 			&cli.StringFlag{Name: "visibility", Value: "public", Usage: "visibility of new database snapshots: public, or private to review first (needs --db; nothing is written to --s3 or --dir, and the API's model history shows private entries at once)"},
 			&cli.StringFlag{Name: "guard", Value: "on", EnvVars: []string{"PUBLISH_GUARD"}, Usage: "compare each leaderboard with its current public snapshot and hold back an implausible one: on, or off for a deliberate change"},
@@ -157,21 +167,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			if err != nil {
 				return err
 			}
+			redisTimeout, err := clix.IntInRange(c, "redis-timeout", "REDIS_TIMEOUT_SECONDS", 1, 3600)
+			if err != nil {
+				return err
+			}
 			o := publish.Options{
-				Files:       c.Args().Slice(),
-				DB:          c.Bool("db"),
-				DatabaseURL: c.String("database-url"),
-				S3URL:       c.String("s3"),
-				S3Endpoint:  c.String("s3-endpoint"),
-				S3PathStyle: c.Bool("s3-path-style"),
-				S3Timeout:   time.Duration(s3Timeout) * time.Second,
-				Dir:         c.String("dir"),
-				DryRun:      c.Bool("dry-run"),
-				Visibility:  c.String("visibility"),
-				GuardOff:    guardOff,
-				Guard:       g,
-				Diff:        c.Bool("diff"),
-				DiffTable:   c.Bool("diff") && clix.IsTerminal(stdout),
+				Files:        c.Args().Slice(),
+				DB:           c.Bool("db"),
+				DatabaseURL:  c.String("database-url"),
+				S3URL:        c.String("s3"),
+				S3Endpoint:   c.String("s3-endpoint"),
+				S3PathStyle:  c.Bool("s3-path-style"),
+				S3Timeout:    time.Duration(s3Timeout) * time.Second,
+				Dir:          c.String("dir"),
+				RedisURL:     c.String("redis-url"),
+				RedisTimeout: time.Duration(redisTimeout) * time.Second,
+				DryRun:       c.Bool("dry-run"),
+				Visibility:   c.String("visibility"),
+				GuardOff:     guardOff,
+				Guard:        g,
+				Diff:         c.Bool("diff"),
+				DiffTable:    c.Bool("diff") && clix.IsTerminal(stdout),
 			}
 			if c.Bool(clix.CheckSettings) {
 				return o.CheckSettings(c.Context)

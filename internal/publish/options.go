@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/cache"
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
@@ -36,6 +37,12 @@ type Options struct {
 	S3Timeout time.Duration
 	// Dir is a local folder to publish to.
 	Dir string
+	// RedisURL, with DB, is the Redis of the API's cache: its cached
+	// leaderboard pages are evicted after the database commits (see
+	// internal/cache). RedisTimeout bounds connecting and each command
+	// (0: cache.DefaultTimeout).
+	RedisURL     string
+	RedisTimeout time.Duration
 	// DryRun checks the input (and, with DB, the slugs) and writes nothing.
 	DryRun bool
 	// Visibility of new database snapshots: store.Public or store.Private.
@@ -104,6 +111,12 @@ func (o *Options) Check() error {
 	if o.Dir != "" && !o.DryRun {
 		if err := checkDir(o.Dir); err != nil {
 			return err
+		}
+	}
+	if o.RedisURL != "" && o.DB {
+		if _, err := cache.ParseURL(o.RedisURL); err != nil {
+			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s: %v", clix.FlagName("redis-url", "REDIS_URL"), err),
+				"write it like redis://HOST:6379/0 (rediss:// for TLS; a password as redis://:PASSWORD@HOST:6379/0)")
 		}
 	}
 	return nil

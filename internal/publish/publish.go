@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bixarena/arena-snapshots/internal/cache"
 	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
@@ -57,6 +58,9 @@ type Summary struct {
 	// With --diff: what publishing changes against the current public
 	// snapshot.
 	Diff *guard.Diff `json:"diff,omitempty"`
+	// Warnings say what went wrong around a published leaderboard without
+	// failing it (the API's cache could not be evicted).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // input is a validated record with its place.
@@ -288,8 +292,18 @@ func (p *publisher) run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Once every leaderboard went through the database, the API's cached
+	// pages are evicted; the summary lines of the leaderboards committed
+	// wait for it, to carry its warning.
+	evicted := make(chan struct{})
+	var cacheWarning string
 	go func() {
 		defer close(work)
+		committed := 0
+		defer func() {
+			cacheWarning = p.evictCache(ctx, committed)
+			close(evicted)
+		}()
 		for _, j := range jobs {
 			if j.in.invalid != nil {
 				j.s, j.err = Summary{Leaderboard: j.in.rec.Leaderboard, Variant: j.in.rec.Variant, Where: []string{}}, j.in.invalid
@@ -300,6 +314,9 @@ func (p *publisher) run(ctx context.Context) error {
 				j.s, j.err = p.check(ctx, st, j, where, start)
 			} else {
 				j.s, j.meta, j.err = p.publishDB(ctx, st, j, start)
+				if j.committed = st != nil && j.err == nil && j.s.Status == StatusPublished; j.committed {
+					committed++
+				}
 			}
 			if j.err != nil || (j.s.Status != StatusPublished && j.s.Status != StatusHeld) || len(targets) == 0 {
 				close(j.done)
@@ -328,6 +345,12 @@ func (p *publisher) run(ctx context.Context) error {
 			s.Status, s.Error = StatusFailed, j.err.Error()
 			failures = append(failures, j.err)
 			p.log.Error(fmt.Errorf("leaderboard %s (%s): %w", in.rec.Leaderboard, in.place, j.err))
+		}
+		if j.committed {
+			<-evicted
+			if cacheWarning != "" {
+				s.Warnings = append(s.Warnings, cacheWarning)
+			}
 		}
 		if s.Status == StatusHeld || s.Status == StatusWouldHold {
 			held = append(held, heldBoard{leaderboard: s.Leaderboard, rules: guard.RuleNames(s.Reasons)})
@@ -454,6 +477,8 @@ type job struct {
 	// (nil: none), when compared is set.
 	prev     *guard.Snapshot
 	compared bool
+	// committed: its snapshot is in the database (new or existing).
+	committed bool
 }
 
 // publishDB publishes one leaderboard to the database (when --db) and
@@ -618,4 +643,22 @@ func runTime(rec *leaderboard.Record, start time.Time) time.Time {
 		return t
 	}
 	return start
+}
+
+// evictCache deletes the API's cached leaderboard pages (internal/cache)
+// once committed leaderboards went to the database, when a Redis is
+// given. A failure is a warning, returned for the summary lines: the data
+// is published, and the API shows it when its cache expires (6 hours).
+func (p *publisher) evictCache(ctx context.Context, committed int) string {
+	if p.o.RedisURL == "" || committed == 0 {
+		return ""
+	}
+	res, err := cache.Evict(ctx, p.o.RedisURL, cache.Options{Timeout: p.o.RedisTimeout})
+	if err != nil {
+		msg := fmt.Sprintf("the API's cached leaderboard pages were not evicted (%v): it may show the previous snapshots for up to 6 hours", err)
+		p.log.Warnf("%s", msg)
+		return msg
+	}
+	p.log.Event("cache_evicted", "redis", cache.Describe(p.o.RedisURL), "keys", res.Deleted)
+	return ""
 }
