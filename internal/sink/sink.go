@@ -211,7 +211,7 @@ func (s *Sink) storeImmutable(ctx context.Context, key string, f Extra) error {
 	}
 	return exitcode.WithHint(exitcode.BadInput,
 		fmt.Errorf("%s: %s exists with different content", s.objs, key),
-		"a different snapshot was published under this identifier; publish again a second later")
+		"the same run (as_of) was published with other numbers: export again for a new run; records without as_of: publish again a second later")
 }
 
 // HeldFolder is the top-level folder of held leaderboards; like runs/ and
