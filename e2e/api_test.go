@@ -121,27 +121,13 @@ func apiHistory(t *testing.T, conn *pgx.Conn, slug, model string) (created []tim
 
 // apiBoards is the board list: each board's latest public snapshot and
 // its entry count; boards without one are hidden.
-func apiBoards(t *testing.T, conn *pgx.Conn) map[string]int {
+func apiBoards(t *testing.T, dbURL string) map[string]int {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), `
+	return bySlug[int](t, dbURL, `
 		SELECT DISTINCT ON (l.slug) l.slug, (SELECT count(*) FROM api.leaderboard_entry e WHERE e.snapshot_id = s.id)
 		FROM api.leaderboard l JOIN api.leaderboard_snapshot s ON s.leaderboard_id = l.id
 		WHERE s.visibility = 'public'
 		ORDER BY l.slug, s.created_at DESC`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var slug string
-		var n int
-		if err := rows.Scan(&slug, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[slug] = n
-	}
-	return out
 }
 
 // readRecords reads rank's output.
@@ -200,7 +186,7 @@ func TestAPIShowsWhatRankComputed(t *testing.T) {
 	near := func(a, b float64) bool { return math.Abs(a-b) < 5e-7 }
 	march := func(day int) time.Time { return time.Date(2025, 3, day, 0, 0, 0, 0, time.UTC) }
 
-	boards := apiBoards(t, conn)
+	boards := apiBoards(t, dbURL)
 	ranked := 0
 	for slug, rec := range runs[2] {
 		if rec.Status != leaderboard.Ranked {

@@ -16,24 +16,11 @@ import (
 // newest public one by created_at (DESIGN §8).
 func current(t *testing.T, dbURL string) map[string]string {
 	t.Helper()
-	rows, err := pgtest.Connect(t, dbURL).Query(context.Background(), `
+	return bySlug[string](t, dbURL, `
 		SELECT DISTINCT ON (l.slug) l.slug, s.snapshot_identifier
 		FROM api.leaderboard l JOIN api.leaderboard_snapshot s ON s.leaderboard_id = l.id
 		WHERE s.visibility = 'public'
 		ORDER BY l.slug, s.created_at DESC`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var slug, id string
-		if err := rows.Scan(&slug, &id); err != nil {
-			t.Fatal(err)
-		}
-		out[slug] = id
-	}
-	return out
 }
 
 // TestBackfill30Days: the documented backfill loop, 30 days of the demo

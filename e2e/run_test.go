@@ -17,26 +17,36 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/redistest"
 )
 
-// snapshotsPerBoard returns the number of snapshots of each leaderboard.
-func snapshotsPerBoard(t *testing.T, dbURL string) map[string]int {
+// bySlug runs a query of two columns, a slug and a value, and returns the
+// values by slug.
+func bySlug[V any](t *testing.T, dbURL, sql string) map[string]V {
 	t.Helper()
-	rows, err := pgtest.Connect(t, dbURL).Query(context.Background(), `
-		SELECT l.slug, count(s.id) FROM api.leaderboard l
-		JOIN api.leaderboard_snapshot s ON s.leaderboard_id = l.id GROUP BY l.slug`)
+	rows, err := pgtest.Connect(t, dbURL).Query(context.Background(), sql)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]V{}
 	for rows.Next() {
 		var slug string
-		var n int
-		if err := rows.Scan(&slug, &n); err != nil {
+		var v V
+		if err := rows.Scan(&slug, &v); err != nil {
 			t.Fatal(err)
 		}
-		out[slug] = n
+		out[slug] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
+}
+
+// snapshotsPerBoard returns the number of snapshots of each leaderboard.
+func snapshotsPerBoard(t *testing.T, dbURL string) map[string]int {
+	t.Helper()
+	return bySlug[int](t, dbURL, `
+		SELECT l.slug, count(s.id) FROM api.leaderboard l
+		JOIN api.leaderboard_snapshot s ON s.leaderboard_id = l.id GROUP BY l.slug`)
 }
 
 // readFile returns a file's content, "" when it cannot be read.
