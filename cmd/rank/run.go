@@ -33,7 +33,10 @@ table for people when stdout is a terminal: see --format): overall, plus
 one per category seen or named in a battles-export header. Each leaderboard
 holds Bradley-Terry scores (mean 1000, 400 points = 10:1 odds), 95%
 bootstrap intervals (--confidence), ranks and vote counts, with the
-parameters, seed and input digest that reproduce it.
+parameters, seed and input digest that reproduce it. Where more than
+(1-c)/2 of the rounds resample battles without a maximum likelihood
+(sparse boards), the rounds are one-step rounds from the fit instead of
+refits: "fit" says which in "intervals".
 
 Each entry also has the range of ranks the model plausibly holds
 ("rank_best", "rank_worst": quantiles of its rank among the listed models
