@@ -51,12 +51,19 @@ func TestIntervalsHoldTheirScores(t *testing.T) {
 		"sparse":   {synth.Options{Battles: 12_000, Models: 150, Ties: 0.1, Seed: 7, PairExponent: 0.7, ModelSpread: 0.8}, bootstrap.OneStep},
 		"league":   {synth.Options{Battles: 25_000, Models: 200, Ties: 0.2, Seed: 2, PairExponent: 0.3, Groups: 5, CrossGroup: 0.005, Spread: 0.8, ModelSpread: 1.0}, bootstrap.OneStep},
 		"illposed": {synth.Options{Battles: 8_000, Models: 150, Ties: 0.1, Seed: 3, PairExponent: 0.7, ModelSpread: 1.5}, bootstrap.OneStep},
+		// International football's shape: 316 teams in regional groups,
+		// 49,000 games, 7,100 of 49,770 pairs met, the full data well
+		// posed and most resamples not.
+		"football": {synth.Options{Battles: 49_000, Models: 316, Ties: 0.2, Seed: 2, PairExponent: 0.3, Groups: 6, CrossGroup: 0.005, Spread: 0.8, ModelSpread: 1.0}, bootstrap.OneStep},
 	} {
 		o := testOptions
 		o.MinVotes, o.MinModels, o.Bootstrap = 0, 4, 60
 		r := rankStream(t, gen(t, tc.o), "", o)[0]
 		if r.Status != leaderboard.Ranked || r.Fit.Intervals != string(tc.method) {
 			t.Fatalf("%s: %s, intervals %q, want %q (%d of %d rounds ill posed)", name, r.Status, r.Fit.Intervals, tc.method, r.Fit.IllPosedRounds, o.Bootstrap)
+		}
+		if name == "football" && (!r.Fit.WellPosed || r.Fit.IllPosedRounds < o.Bootstrap/2) {
+			t.Fatalf("%s: well posed %v, %d of %d rounds ill posed: not the shape the test needs", name, r.Fit.WellPosed, r.Fit.IllPosedRounds, o.Bootstrap)
 		}
 		scores := map[string]float64{}
 		for _, e := range r.Entries {
