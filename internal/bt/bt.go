@@ -178,30 +178,18 @@ func (w *Work) precond(f *incomplete) func(r, z []float64) {
 // maxIter bounds Newton's steps in a fit.
 const maxIter = 200
 
-// newtonDense runs Newton's method from w.r, each step solved with the
-// Cholesky factor of the n×n Hessian, to a full step below tol. It
-// returns the steps taken and whether it converged.
-func (w *Work) newtonDense(p Problem, prior, tol float64) (int, bool) {
-	n := p.Models
-	r := w.r
-	w.h, w.chol = grow(w.h, n*n), grow(w.chol, n*n)
+// newton runs Newton's method from w.r to a whole step below tol: at each
+// step gradHess sets the gradient and the Hessian's weights in w, and
+// solve sets w.step to the Newton step (false: it cannot); advance takes
+// it. It returns the steps taken and whether it converged.
+func (w *Work) newton(p Problem, prior, tol float64, solve func() bool) (int, bool) {
 	w.wt = grow(w.wt, len(p.Pairs))
 	loss := math.NaN() // not yet computed
 	for it := 1; it <= maxIter; it++ {
-		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
-		hessian(p, w.wt, w.dg, w.h)
-		if prior == 0 {
-			shiftHessian(w.h, n)
-		}
-		if !cholesky(w.h, w.chol, n) {
-			// Only a graph that is not connected within a prior-free fit can
-			// get here, and WellPosed excludes that; stay safe anyway.
+		gradHess(p, prior, w.r, w.e, w.g, w.wt, w.dg)
+		if !solve() {
 			return it, false
 		}
-		for i := range n {
-			w.step[i] = -w.g[i]
-		}
-		cholSolve(w.chol, n, w.step)
 		stepMax, full, ok := w.advance(p, prior, &loss)
 		if !ok {
 			return it, false
@@ -213,17 +201,37 @@ func (w *Work) newtonDense(p Problem, prior, tol float64) (int, bool) {
 	return maxIter, false
 }
 
-// newtonSparse runs Newton's method from w.r, each step solved by
-// conjugate gradients, to a full step below tol. The preconditioner is the
-// Hessian's diagonal (Jacobi), which costs nothing to build: on arena
-// boards the iterations then number 5 to 50 a step, where an incomplete
-// Cholesky factor would take fewer but cost more to build than they save.
-// Should they not reach the residual asked for in cgSteps, the steps that
-// remain use the incomplete Cholesky factor of their own Hessian (grounded
-// exactly when prior is 0).
+// newtonDense runs Newton's method with each step solved by the Cholesky
+// factor of the n×n Hessian.
+func (w *Work) newtonDense(p Problem, prior, tol float64) (int, bool) {
+	n := p.Models
+	w.h, w.chol = grow(w.h, n*n), grow(w.chol, n*n)
+	return w.newton(p, prior, tol, func() bool {
+		hessian(p, w.wt, w.dg, w.h)
+		if prior == 0 {
+			shiftHessian(w.h, n)
+		}
+		if !cholesky(w.h, w.chol, n) {
+			// Only a graph that is not connected within a prior-free fit can
+			// get here, and WellPosed excludes that; stay safe anyway.
+			return false
+		}
+		for i := range n {
+			w.step[i] = -w.g[i]
+		}
+		cholSolve(w.chol, n, w.step)
+		return true
+	})
+}
+
+// newtonSparse runs Newton's method with each step solved by conjugate
+// gradients. The preconditioner is the Hessian's diagonal (Jacobi), which
+// costs nothing to build: on arena boards the iterations then number 5 to
+// 50 a step, where an incomplete Cholesky factor would take fewer but cost
+// more to build than they save. Should they not reach the residual asked
+// for in cgSteps, the steps that remain use the incomplete Cholesky factor
+// of their own Hessian (grounded exactly when prior is 0).
 func (w *Work) newtonSparse(p Problem, prior, tol float64) (int, bool) {
-	r := w.r
-	w.wt = grow(w.wt, len(p.Pairs))
 	w.diag = grow(w.diag, p.Models)
 	jacobi := func(v, z []float64) {
 		for i, d := range w.diag {
@@ -235,9 +243,7 @@ func (w *Work) newtonSparse(p Problem, prior, tol float64) (int, bool) {
 	}
 	var ic *incomplete
 	edges := edgesOf(p)
-	loss := math.NaN()
-	for it := 1; it <= maxIter; it++ {
-		gradHess(p, prior, r, w.e, w.g, w.wt, w.dg)
+	return w.newton(p, prior, tol, func() bool {
 		for i, g := range w.g {
 			w.next[i] = -g
 		}
@@ -247,29 +253,21 @@ func (w *Work) newtonSparse(p Problem, prior, tol float64) (int, bool) {
 				w.diag[q.I] += w.wt[k]
 				w.diag[q.J] += w.wt[k]
 			}
-			if !cgSolve(edges, w.wt, w.dg, jacobi, w.next, w.step, newtonForcing, cgSteps, &w.cg) {
-				ground := -1
-				if prior == 0 {
-					ground = busiest(p)
-				}
-				ic = newIncomplete(newPattern(p, ground))
+			if cgSolve(edges, w.wt, w.dg, jacobi, w.next, w.step, newtonForcing, cgSteps, &w.cg) {
+				return true
 			}
-		}
-		if ic != nil {
-			if !ic.factor(p, w.wt, w.dg) {
-				return it, false
+			ground := -1
+			if prior == 0 {
+				ground = busiest(p)
 			}
-			cgSolve(edges, w.wt, w.dg, w.precond(ic), w.next, w.step, newtonForcing, p.Models+cgSteps, &w.cg)
+			ic = newIncomplete(newPattern(p, ground))
 		}
-		stepMax, full, ok := w.advance(p, prior, &loss)
-		if !ok {
-			return it, false
+		if !ic.factor(p, w.wt, w.dg) {
+			return false
 		}
-		if full && stepMax < tol {
-			return it, true
-		}
-	}
-	return maxIter, false
+		cgSolve(edges, w.wt, w.dg, w.precond(ic), w.next, w.step, newtonForcing, p.Models+cgSteps, &w.cg)
+		return true
+	})
 }
 
 // advance moves w.r along the Newton step w.step and returns the largest

@@ -466,3 +466,26 @@ func TestSparseMemoryFollowsPairs(t *testing.T) {
 		}
 	}
 }
+
+// A chain of models, each met only by its neighbours, is the worst case of
+// the diagonal preconditioner (conjugate gradients need about as many
+// iterations as models): the steps go over to the incomplete factor,
+// exact on a chain, and the fit is the dense one.
+func TestSparseFitOfChain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 15))
+	p := Problem{Models: 400}
+	for i := range int32(399) {
+		n := float64(5 + rng.IntN(20))
+		p.Pairs = append(p.Pairs, Pair{I: i, J: i + 1, N: n, W: math.Round(n * (0.2 + 0.6*rng.Float64()))})
+	}
+	if Dense(p) || !WellPosed(p) {
+		t.Fatal("the chain should be sparse and well posed")
+	}
+	got := Fit(p, Options{})
+	if got.MaxGradient > 1e-8 {
+		t.Errorf("gradient %g", got.MaxGradient)
+	}
+	if d := maxPoints(got.Ratings, denseFit(t, p)); d > 1e-6 {
+		t.Errorf("%g points from the dense fit", d)
+	}
+}
