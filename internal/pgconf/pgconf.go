@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,45 +56,45 @@ func quote(v string) string {
 }
 
 // Load returns the connection settings ConnString chooses, parsed. A
-// setting that does not parse is a usage error naming where it came from
-// (--database-url, DATABASE_URL, the POSTGRES_* or PG* variables) without
-// repeating it (it may hold a password).
+// setting that does not parse is a usage error that names the flag or
+// variable holding it (--database-url, DATABASE_URL, POSTGRES_PORT,
+// PGSSLMODE, PGOPTIONS, ...) and what is wrong with it, and never repeats
+// the connection string (it may hold a password).
 func Load(flagURL string, getenv func(string) string) (*pgx.ConnConfig, error) {
-	source := "the PG* variables"
+	o := origin{source: "the PG* variables", getenv: getenv}
 	switch {
 	case flagURL != "":
-		source = "--database-url"
+		o.source = "--database-url"
 	case getenv("DATABASE_URL") != "":
-		source = "DATABASE_URL"
+		o.source = "DATABASE_URL"
 	case getenv("POSTGRES_HOST")+getenv("POSTGRES_PORT")+getenv("POSTGRES_DB")+getenv("POSTGRES_USER")+getenv("POSTGRES_PASSWORD") != "":
-		source = "the POSTGRES_* variables"
+		o.source = "the POSTGRES_* variables"
 	}
 	for _, env := range []string{"POSTGRES_PORT", "PGPORT"} {
-		if v := getenv(env); v != "" && (source == "the POSTGRES_* variables" || env == "PGPORT") {
+		if v := getenv(env); v != "" && (o.source == "the POSTGRES_* variables" || env == "PGPORT") {
 			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 65535 {
 				return nil, exitcode.Errorf(exitcode.Usage, "%s must be a port number from 1 to 65535, got %q", env, v)
 			}
 		}
 	}
-	cfg, err := Config(ConnString(flagURL, getenv))
-	if err != nil {
-		return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("invalid database connection settings in %s", source),
-			"check --database-url, DATABASE_URL or the POSTGRES_* and PG* variables")
-	}
-	return cfg, nil
+	o.conn = ConnString(flagURL, getenv)
+	return o.config()
 }
 
-// Config parses a connection string. A string that does not parse is a
-// usage error; the message never repeats the string (it may hold a password).
-// Every wait gets a deadline (see Timeouts).
+// Config parses a connection string, as Load does for the one it chooses;
+// errors name "the connection settings" as their place.
 func Config(connString string) (*pgx.ConnConfig, error) {
-	cfg, err := pgx.ParseConfig(connString)
+	return origin{conn: connString, source: "the connection settings", getenv: os.Getenv}.config()
+}
+
+// config parses o's connection string; every wait gets a deadline (see
+// Timeouts).
+func (o origin) config() (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(o.conn)
 	if err != nil {
-		return nil, exitcode.WithHint(exitcode.Usage,
-			errors.New("invalid database connection settings"),
-			"check --database-url, DATABASE_URL or the POSTGRES_* and PG* variables")
+		return nil, o.parseError(err)
 	}
-	if err := applyTimeouts(cfg); err != nil {
+	if err := applyTimeouts(cfg, o); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -113,6 +114,14 @@ func Connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 300 * time.Millisecond}
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "22023" || pe.Code == "42704") {
+		// The server refuses a setting sent at the start: an unknown
+		// parameter, or a value it does not take.
+		return nil, exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("the database server refuses a setting of the connection: %s", pe.Message),
+			"server settings come from the parameters of --database-url or DATABASE_URL and from PGOPTIONS: correct or remove it")
+	}
 	if err != nil {
 		return nil, Classify(fmt.Errorf("cannot connect to %s: %w", Describe(cfg), unwrapConnect(err)))
 	}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -48,26 +47,40 @@ var serverTimeouts = []struct {
 // longer than the statement timeout plus silenceMargin fails, as a
 // transient error. With statement_timeout 0 (disabled) there is no such
 // limit, and only the job's own deadline (JOB_TIMEOUT_SECONDS) remains.
-func applyTimeouts(cfg *pgx.ConnConfig) error {
+// A time setting that is not a duration, in the connection string or in
+// its options (PGOPTIONS), is a usage error naming where it came from.
+func applyTimeouts(cfg *pgx.ConnConfig, o origin) error {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	options := cfg.RuntimeParams["options"]
+	options := map[string]string{}
+	for _, kv := range serverOptions(cfg.RuntimeParams["options"]) {
+		options[kv[0]] = kv[1]
+	}
+	ms := map[string]int64{}
 	for _, t := range serverTimeouts {
-		if _, set := cfg.RuntimeParams[t.name]; !set && !strings.Contains(options, t.name) {
+		if v, ok := options[t.name]; ok {
+			n, err := parseMillis(v)
+			if err != nil {
+				name, _ := o.where("options")
+				return settingError(name, t.name, v, durationProblem)
+			}
+			ms[t.name] = n
+		}
+		if v, ok := cfg.RuntimeParams[t.name]; ok {
+			n, err := parseMillis(v)
+			if err != nil {
+				return o.settingsError(t.name, durationProblem)
+			}
+			ms[t.name] = n
+		}
+		if _, set := ms[t.name]; !set {
 			cfg.RuntimeParams[t.name] = strconv.FormatInt(int64(t.def/time.Millisecond), 10)
 		}
 	}
 	statementMS := defaultStatementTimeoutMS
-	if v, ok := cfg.RuntimeParams["statement_timeout"]; ok {
-		ms, err := parseMillis(v)
-		if err != nil {
-			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("statement_timeout %q is not a duration", v),
-				"write it as PostgreSQL does: 30000, 30s, 5min")
-		}
-		statementMS = ms
-	} else if strings.Contains(options, "statement_timeout") {
-		statementMS = 0 // set in options: the server enforces it; no client limit is guessed
+	if v, ok := ms["statement_timeout"]; ok {
+		statementMS = v
 	}
 	if statementMS > 0 {
 		silence := time.Duration(statementMS)*time.Millisecond + silenceMargin
@@ -82,6 +95,9 @@ func applyTimeouts(cfg *pgx.ConnConfig) error {
 	}
 	return nil
 }
+
+// durationProblem says what a server time setting looks like.
+const durationProblem = "is not a duration: write it as PostgreSQL does, in milliseconds (30000) or with a unit (30s, 5min, 1h)"
 
 // parseMillis reads a PostgreSQL time setting: a number of milliseconds,
 // or a number with a unit (us, ms, s, min, h, d).
