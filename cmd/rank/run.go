@@ -490,7 +490,8 @@ func inputLabel(name string) string {
 }
 
 // warnIllPosed says on stderr which leaderboards had no maximum likelihood
-// and why.
+// and why, naming the listed models as the record does, and the models the
+// listing leaves out as not listed.
 func warnIllPosed(log *clix.Logger, r leaderboard.Record) {
 	if r.Status != leaderboard.Ranked || r.Fit == nil || r.Fit.WellPosed || r.Variant != "" {
 		return // said once per leaderboard, by its plain record
@@ -504,6 +505,24 @@ func warnIllPosed(log *clix.Logger, r leaderboard.Record) {
 	}
 	if len(r.Fit.Components) > 1 {
 		why = append(why, fmt.Sprintf("the comparisons form %d separate groups", len(r.Fit.Components)))
+	}
+	// The record names listed models only; the models the listing leaves
+	// out that the fit flagged are said here, as not listed.
+	for _, reason := range []string{leaderboard.DroppedVotes, leaderboard.DroppedScore} {
+		var names []string
+		for _, d := range r.Dropped {
+			if d.Reason == reason && len(d.Flags) > 0 {
+				names = append(names, d.Model+" "+strings.Join(d.Flags, " and "))
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		because := fmt.Sprintf("fewer votes than --min-votes %d", r.Params.MinVotes)
+		if reason == leaderboard.DroppedScore {
+			because = "no finite score"
+		}
+		why = append(why, fmt.Sprintf("not listed (%s): %s", because, strings.Join(names, ", ")))
 	}
 	if len(why) == 0 {
 		why = append(why, "a group of models never lost to the rest")

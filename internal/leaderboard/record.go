@@ -52,7 +52,8 @@ type Record struct {
 type Dropped struct {
 	Model  string
 	Votes  int64
-	Reason string // DroppedVotes or DroppedScore
+	Reason string   // DroppedVotes or DroppedScore
+	Flags  []string // the fit's flags of the model (Entry.Flags)
 }
 
 // Why a model has no entry (DESIGN §4's filters).
@@ -100,11 +101,14 @@ type Fit struct {
 	// a model that only won or only lost, or a comparison graph in pieces.
 	WellPosed bool `json:"well_posed"`
 	// Undefeated and Winless list the models that never lost or never won
-	// against the rest (sorted slugs).
+	// against the rest (sorted slugs). Like Components, they name only
+	// models that Entries list: well_posed false with no name means that
+	// the cause lies with models the listing leaves out (min_votes).
 	Undefeated []string `json:"undefeated,omitempty"`
 	Winless    []string `json:"winless,omitempty"`
-	// Components lists, when the comparison graph is in pieces, the models
-	// of each piece (largest first, slugs sorted).
+	// Components lists, when the listed models are in two or more pieces
+	// of the comparison graph, the listed models of each piece (largest
+	// piece first, slugs sorted).
 	Components [][]string `json:"components,omitempty"`
 	// Prior is the strength of the regularisation applied to keep the
 	// scores finite on ill-posed data; 0 on well-posed data.

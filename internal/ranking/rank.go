@@ -353,7 +353,7 @@ func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minE
 		if e.Votes >= int64(o.MinVotes) {
 			kept = append(kept, e)
 		} else {
-			rec.Dropped = append(rec.Dropped, leaderboard.Dropped{Model: e.Model, Votes: e.Votes, Reason: leaderboard.DroppedVotes})
+			rec.Dropped = append(rec.Dropped, leaderboard.Dropped{Model: e.Model, Votes: e.Votes, Reason: leaderboard.DroppedVotes, Flags: e.Flags})
 		}
 	}
 	if !o.Significant {
@@ -364,7 +364,7 @@ func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minE
 		if !math.IsNaN(e.Score) && !math.IsInf(e.Score, 0) && e.Score > 0 && e.Score <= MaxScore {
 			finite = append(finite, e)
 		} else {
-			rec.Dropped = append(rec.Dropped, leaderboard.Dropped{Model: e.Model, Votes: e.Votes, Reason: leaderboard.DroppedScore})
+			rec.Dropped = append(rec.Dropped, leaderboard.Dropped{Model: e.Model, Votes: e.Votes, Reason: leaderboard.DroppedScore, Flags: e.Flags})
 		}
 	}
 	if !o.Significant {
@@ -377,6 +377,7 @@ func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minE
 		e.Score, e.CILower, e.CIUpper = round6(e.Score), round6(e.CILower), round6(e.CIUpper)
 	}
 	rec.Entries = append([]leaderboard.Entry{}, finite...)
+	rec.Fit = listedDiagnosis(rec.Fit, rec.Entries)
 	switch {
 	case len(rec.Entries) == 0:
 		return skip(rec, leaderboard.ReasonNoEntries)
@@ -384,6 +385,43 @@ func finish(rec leaderboard.Record, entries []leaderboard.Entry, o Options, minE
 		return skip(rec, leaderboard.ReasonInsufficientEntries)
 	}
 	return rec
+}
+
+// listedDiagnosis returns fit with its diagnosis (undefeated, winless,
+// components) naming only the models entries list, so that every name in
+// a record's fit has an entry: a model left out of the listing (fewer
+// votes than min_votes, a score that is not finite) is named in the
+// record's Dropped, with its flags, for rank's warning. Components keeps
+// each piece's listed models, in the fit's order, and is left out when
+// the listed models are not in two pieces or more.
+func listedDiagnosis(fit *leaderboard.Fit, entries []leaderboard.Entry) *leaderboard.Fit {
+	if fit == nil || fit.WellPosed {
+		return fit
+	}
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		listed[e.Model] = true
+	}
+	keep := func(names []string) []string {
+		var out []string
+		for _, m := range names {
+			if listed[m] {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	out := *fit
+	out.Undefeated, out.Winless, out.Components = keep(fit.Undefeated), keep(fit.Winless), nil
+	for _, c := range fit.Components {
+		if k := keep(c); len(k) > 0 {
+			out.Components = append(out.Components, k)
+		}
+	}
+	if len(out.Components) < 2 {
+		out.Components = nil
+	}
+	return &out
 }
 
 // significantRanks sets rank = 1 + the number of entries whose lower bound

@@ -265,6 +265,64 @@ func TestIllPosedReported(t *testing.T) {
 	}
 }
 
+// The fit's diagnosis names only the models the record lists: a flagged
+// model that --min-votes leaves out is in Dropped with its flags, and a
+// separate piece of such models only does not split the listing.
+func TestIllPosedNamesListedModels(t *testing.T) {
+	var b strings.Builder
+	rng := rand.New(rand.NewPCG(5, 5))
+	models := []string{"m1", "m2", "m3", "m4", "m5"}
+	for range 400 {
+		i, j := rng.IntN(5), rng.IntN(5)
+		if i != j {
+			fmt.Fprintf(&b, `{"model_a":%q,"model_b":%q,"winner":%q}`+"\n", models[i], models[j], []string{"model_a", "model_b", "tie"}[rng.IntN(3)])
+		}
+	}
+	for range 30 { // champ only wins, and is listed
+		fmt.Fprintf(&b, `{"model_a":"champ","model_b":%q,"winner":"model_a"}`+"\n", models[rng.IntN(5)])
+	}
+	for range 3 { // loser only loses, with 3 votes
+		fmt.Fprintf(&b, `{"model_a":"loser","model_b":%q,"winner":"model_b"}`+"\n", models[rng.IntN(5)])
+	}
+	for _, w := range []string{"model_a", "model_b", "model_a", "tie"} { // an island of 4 votes each
+		fmt.Fprintf(&b, `{"model_a":"x1","model_b":"x2","winner":%q}`+"\n", w)
+	}
+	o := testOptions
+	o.MinModels, o.MinBattles = 4, 0
+	r := rankStream(t, []byte(b.String()), "", o)[0]
+	if r.Fit == nil || r.Fit.WellPosed {
+		t.Fatalf("fit %+v", r.Fit)
+	}
+	if !reflect.DeepEqual(r.Fit.Undefeated, []string{"champ"}) || r.Fit.Winless != nil || r.Fit.Components != nil {
+		t.Errorf("diagnosis %+v, want champ undefeated only", r.Fit)
+	}
+	dropped := map[string]string{}
+	for _, d := range r.Dropped {
+		dropped[d.Model] = strings.Join(d.Flags, ",")
+	}
+	if want := map[string]string{"loser": "winless", "x1": "separate", "x2": "separate"}; !reflect.DeepEqual(dropped, want) {
+		t.Errorf("dropped with flags %v, want %v", dropped, want)
+	}
+
+	// With every model listed, the same battles name them all.
+	o.MinVotes = 1
+	r = rankStream(t, []byte(b.String()), "", o)[0]
+	if !reflect.DeepEqual(r.Fit.Winless, []string{"loser"}) || len(r.Fit.Components) != 2 || !reflect.DeepEqual(r.Fit.Components[1], []string{"x1", "x2"}) {
+		t.Errorf("all listed: diagnosis %+v", r.Fit)
+	}
+
+	// A listing split in two keeps both pieces, each with its listed
+	// models only.
+	fit := &leaderboard.Fit{Undefeated: []string{"a", "gone"}, Components: [][]string{{"a", "b", "gone"}, {"c", "gone2"}, {"gone3"}}}
+	got := listedDiagnosis(fit, []leaderboard.Entry{{Model: "a"}, {Model: "b"}, {Model: "c"}})
+	if !reflect.DeepEqual(got.Undefeated, []string{"a"}) || !reflect.DeepEqual(got.Components, [][]string{{"a", "b"}, {"c"}}) {
+		t.Errorf("listed diagnosis %+v", got)
+	}
+	if fit.Undefeated[1] != "gone" {
+		t.Error("the fit given was changed")
+	}
+}
+
 // On well-posed data the scores are the maximum likelihood itself: the
 // gradient vanishes, and nothing was regularised.
 func TestWellPosedIsMaximumLikelihood(t *testing.T) {
