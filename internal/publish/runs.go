@@ -26,7 +26,9 @@ type RunRecord struct {
 // RecordRun stores a run record (the daily job's complete event, one JSON
 // object read from file, "-" for stdin) in the run history of the --s3 and
 // --dir places of o (internal/runlog), trying each even when one fails,
-// and writes one RunRecord line to stdout. The error carries the exit
+// and writes one RunRecord line to stdout. The first record of a place
+// draws the place's leaderboard site again (sink.RedrawSite), so that its
+// pages link the new run history. The error carries the exit
 // status: Usage for settings that do not fit (o.DB, o.DryRun, input files,
 // no place), BadInput for a record runlog refuses; when places fail, their
 // status when none took the record, else Partial.
@@ -89,12 +91,23 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 	var errs []error
 	now := o.Now() // one time for every place, so that they hold the same bytes
 	for _, objs := range places {
-		if _, err := runlog.Write(ctx, objs, record, now); err != nil {
+		_, hadPage, err := objs.Get(ctx, runlog.PageKey)
+		if err == nil {
+			_, err = runlog.Write(ctx, objs, record, now)
+		}
+		if err != nil {
 			errs = append(errs, err)
 			log.Error(err)
 			continue
 		}
 		out.Where = append(out.Where, objs.String())
+		if !hadPage {
+			// The site's pages, drawn before this first record, link
+			// the run history once it is there.
+			if err := sink.New(objs).RedrawSite(ctx); err != nil {
+				log.Warnf("%s: the leaderboard site's pages do not link the run history yet (the next run's will): %v", objs, err)
+			}
+		}
 	}
 	if len(errs) > 0 {
 		out.Error = joinErrors(errs).Error()

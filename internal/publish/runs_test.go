@@ -77,3 +77,54 @@ func TestRecordRunOnePlaceDown(t *testing.T) {
 		t.Errorf("exit %d, want %d: %s", code, exitcode.Transient, msg)
 	}
 }
+
+// The job's first run publishes before it records itself: recording it
+// draws the site's pages again, so that the first run's front page and
+// leaderboard pages link the run history, in the folder and the bucket.
+func TestFirstRunLinksRunHistory(t *testing.T) {
+	w := newWorld(t)
+	o := w.everywhere(Options{Now: clockAt(t0)})
+	o.DB, o.DatabaseURL = false, ""
+	if r := runTool(t, o, fixture(t, "valid.ndjson")); r.code != 0 {
+		t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
+	}
+	pages, _ := filepath.Glob(filepath.Join(w.dir, "*", "index.html"))
+	var keys []string
+	for _, p := range pages {
+		if k, _ := filepath.Rel(w.dir, p); !strings.HasPrefix(k, "runs") {
+			keys = append(keys, filepath.ToSlash(k))
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatal("no leaderboard page")
+	}
+	keys = append(keys, "index.html")
+	for _, read := range []func(string) string{w.object, w.file} {
+		for _, k := range keys {
+			if page := read(k); page == "" || strings.Contains(page, "runs/index.html") {
+				t.Fatalf("%s before the run is recorded: missing, or links the run history", k)
+			}
+		}
+	}
+	if code, r, msg := recordRun(t, o, runRecord); code != 0 || len(r.Where) != 2 {
+		t.Fatalf("record: exit %d %+v %s", code, r, msg)
+	}
+	for i, read := range []func(string) string{w.object, w.file} {
+		for _, k := range keys {
+			if !strings.Contains(read(k), "runs/index.html") {
+				t.Errorf("place %d: %s does not link the run history after the first run", i, k)
+			}
+		}
+		if !strings.Contains(read(runlog.PageKey), `href="../index.html"`) {
+			t.Errorf("place %d: the run history does not link the site", i)
+		}
+	}
+	// Without a site, recording a run draws none.
+	bare := Options{Dir: filepath.Join(t.TempDir(), "bare")}
+	if code, _, msg := recordRun(t, bare, runRecord); code != 0 {
+		t.Fatalf("record without a site: exit %d %s", code, msg)
+	}
+	if _, err := os.Stat(filepath.Join(bare.Dir, "index.html")); !os.IsNotExist(err) {
+		t.Errorf("a front page drawn where there was no site: %v", err)
+	}
+}

@@ -108,6 +108,30 @@ func (s *Sink) WriteSite(ctx context.Context, slugs []string) error {
 	return errors.Join(errs...)
 }
 
+// RedrawSite draws every page of the site again from what is stored (the
+// front page and the page of each leaderboard of index.json), when there
+// is a site: nothing when index.html is not there. The job records its
+// run after publishing, so the first run's pages are drawn before the run
+// history's page exists; drawing them again once it does makes them link
+// it from that first run on.
+func (s *Sink) RedrawSite(ctx context.Context) error {
+	front, err := s.exists(ctx, "index.html")
+	if err != nil || !front {
+		return err
+	}
+	idx, err := s.index(ctx)
+	if err != nil {
+		return err
+	}
+	var slugs []string
+	if idx != nil {
+		for _, l := range idx.Leaderboards {
+			slugs = append(slugs, l.Leaderboard)
+		}
+	}
+	return s.WriteSite(ctx, slugs)
+}
+
 // writeBoardPage draws SLUG/index.html from what is stored.
 func (s *Sink) writeBoardPage(ctx context.Context, slug string) error {
 	key := slug + "/index.html"
