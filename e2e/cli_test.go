@@ -36,6 +36,10 @@ func TestJobChecksSettingsFirst(t *testing.T) {
 		{map[string]string{"NUM_BOOTSTRAP": "lots"}, nil, "rank", "NUM_BOOTSTRAP"},
 		{map[string]string{"SIGNIFICANT": "yes"}, nil, "rank", "SIGNIFICANT"},
 		{map[string]string{"MIN_TOTAL_MODELS": "-4"}, nil, "rank", "MIN_TOTAL_MODELS"},
+		{map[string]string{"MIN_EVALS": "0x10"}, nil, "rank", "MIN_EVALS"},
+		{map[string]string{"NUM_BOOTSTRAP": "0b11"}, nil, "rank", "NUM_BOOTSTRAP"},
+		{map[string]string{"SNAPSHOT_DIR": t.TempDir(), "S3_TIMEOUT_SECONDS": "0o17"}, nil, "publish", "S3_TIMEOUT_SECONDS"},
+		{map[string]string{"REDIS_TIMEOUT_SECONDS": "1_0"}, nil, "publish", "REDIS_TIMEOUT_SECONDS"},
 		{nil, []string{"--bootstrp", "10"}, "rank", "unknown flag --bootstrp"},
 		{map[string]string{"DATABASE_URL": "", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "five"}, nil, "export", "POSTGRES_PORT"},
 		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@[x"}, nil, "export", "DATABASE_URL"},
@@ -66,6 +70,48 @@ func TestJobChecksSettingsFirst(t *testing.T) {
 				t.Errorf("the job took %v to refuse a setting", took)
 			}
 		})
+	}
+}
+
+// TestJobReadsDecimal: the job's own whole numbers read in decimal, as the
+// tools' do: "010" is ten (sh arithmetic would read octal), a base prefix
+// is refused naming the variable, before anything runs.
+func TestJobReadsDecimal(t *testing.T) {
+	needTools(t)
+	for i, c := range []struct {
+		name, value string
+	}{
+		{"RETRY_DELAY_SECONDS", "0x5"},
+		{"JOB_TIMEOUT_SECONDS", "0b1"},
+		{"JOB_TIMEOUT_SECONDS", "000"},
+	} {
+		sh := shells[i%len(shells)]
+		t.Run(c.name+"="+c.value+"/"+sh, func(t *testing.T) {
+			r := runJob(t, sh, map[string]string{
+				"DATABASE_URL": "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
+				c.name:         c.value,
+			})
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", r.code, r)
+			}
+			if e := onlyEvent(t, r, "error"); !strings.Contains(e["error"].(string), c.name) {
+				t.Errorf("the error does not name %s: %v", c.name, e)
+			}
+			if len(r.eventsNamed("start")) != 0 {
+				t.Errorf("the job started\n%s", r)
+			}
+		})
+	}
+	// Leading zeros: ten seconds, not eight; the run goes on (to a
+	// database that is not there).
+	r := runJob(t, shells[0], map[string]string{
+		"DATABASE_URL":        "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
+		"JOB_TIMEOUT_SECONDS": "010",
+		"RETRY_DELAY_SECONDS": "00",
+	})
+	starts := r.eventsNamed("start")
+	if len(starts) == 0 || starts[0]["job_timeout_seconds"] != 10.0 || starts[0]["retry_delay_seconds"] != 0.0 {
+		t.Errorf("start events %v, want job_timeout_seconds 10 and retry_delay_seconds 0\n%s", starts, r)
 	}
 }
 

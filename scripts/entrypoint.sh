@@ -27,7 +27,8 @@ The daily arena leaderboard job:
 
 Arguments go to rank, for one-off runs (entrypoint.sh --seed 7). Settings
 come from the environment; a variable set to the empty string means its
-default:
+default, and whole numbers are read in decimal (010 is ten; 0x10 is
+refused):
 
   DATABASE_URL, POSTGRES_HOST/PORT/DB/USER/PASSWORD, PG*
                           the database (read by the tools themselves)
@@ -280,12 +281,19 @@ if ! command -v jq >/dev/null 2>&1; then
 	exit 4
 fi
 
+# Whole numbers are read in decimal, as the tools read theirs: "010" is ten
+# (the leading zeros are dropped before sh arithmetic, which would read
+# octal), and 0x10 or 1_000 are refused.
 case $RETRY_DELAY_SECONDS in
-*[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds, got \"$RETRY_DELAY_SECONDS\"" ;;
+'' | *[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds in decimal digits, got \"$RETRY_DELAY_SECONDS\"" ;;
 esac
 case $JOB_TIMEOUT_SECONDS in
-*[!0-9]* | 0*) fail_early 2 "JOB_TIMEOUT_SECONDS must be a whole number of seconds above 0, got \"$JOB_TIMEOUT_SECONDS\"" ;;
+'' | *[!0-9]*) fail_early 2 "JOB_TIMEOUT_SECONDS must be a whole number of seconds above 0 in decimal digits, got \"$JOB_TIMEOUT_SECONDS\"" ;;
 esac
+RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS#"${RETRY_DELAY_SECONDS%%[!0]*}"}
+RETRY_DELAY_SECONDS=${RETRY_DELAY_SECONDS:-0}
+JOB_TIMEOUT_SECONDS=${JOB_TIMEOUT_SECONDS#"${JOB_TIMEOUT_SECONDS%%[!0]*}"}
+[ -n "$JOB_TIMEOUT_SECONDS" ] || fail_early 2 "JOB_TIMEOUT_SECONDS must be a whole number of seconds above 0, got 0"
 
 S3_PATH_STYLE_FLAG=
 case $SNAPSHOT_S3_PATH_STYLE in

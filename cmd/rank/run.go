@@ -71,8 +71,9 @@ resample battles. The coefficients, with their intervals, are in "style".
 
 Flags may come before or after the FILEs; "--" ends them. Each flag can
 also be set by the environment variable named in brackets; a variable set
-to the empty string means the default. --check-settings checks them all
-and reads nothing. On a terminal, a progress line shows on stderr unless
+to the empty string means the default. Whole numbers are read in decimal
+(010 is ten; 0x10, 0o17, 0b11 and 1_000 are refused). --check-settings
+checks them all and reads nothing. On a terminal, a progress line shows on stderr unless
 rank's stdout is a pipe (the last stage of a pipe draws) or --no-progress
 (NO_PROGRESS) says otherwise.
 
@@ -130,7 +131,7 @@ func options(c *cli.Context) (ranking.Options, string, error) {
 	}
 	o.Confidence = c.Float64("confidence")
 	if !(o.Confidence >= 0.5 && o.Confidence <= 0.999) {
-		return o, "", clix.Usagef("%s must be between 0.5 and 0.999, got %g", clix.FlagName("confidence", "CONFIDENCE"), o.Confidence)
+		return o, "", clix.Usagef("%s must be between 0.5 and 0.999, %s", clix.FlagName("confidence", "CONFIDENCE"), clix.Got(c, "confidence", "CONFIDENCE", o.Confidence))
 	}
 	o.Pairs = c.Bool("pairs")
 	o.Significant = c.Bool("significant")
@@ -140,7 +141,7 @@ func options(c *cli.Context) (ranking.Options, string, error) {
 		o.StyleCI = leaderboard.IntervalsSandwich
 	}
 	if o.StyleCI != leaderboard.IntervalsSandwich && o.StyleCI != leaderboard.IntervalsBootstrap {
-		return o, "", clix.Usagef("--style-ci (STYLE_CI) must be sandwich or bootstrap, got %q", o.StyleCI)
+		return o, "", clix.Usagef("%s must be sandwich or bootstrap, %s", clix.FlagName("style-ci", "STYLE_CI"), clix.Got(c, "style-ci", "STYLE_CI", o.StyleCI))
 	}
 	o.Seed = c.Uint64("seed")
 	o.Version = clix.Version()
@@ -476,7 +477,7 @@ func newScreenFromFlags(c *cli.Context, log *clix.Logger) (*screen, error) {
 	}
 	battles := c.Int64("max-battles")
 	if battles < 1 || battles > 1<<50 {
-		return nil, clix.Usagef("%s must be between 1 and %d, got %d", clix.FlagName("max-battles", "MAX_BATTLES"), int64(1<<50), battles)
+		return nil, clix.Usagef("%s must be between 1 and %d, %s", clix.FlagName("max-battles", "MAX_BATTLES"), int64(1<<50), clix.Got(c, "max-battles", "MAX_BATTLES", battles))
 	}
 	return newScreen(log, models, cats, battles), nil
 }

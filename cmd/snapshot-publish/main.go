@@ -115,7 +115,8 @@ AWS_ENDPOINT_URL_S3 for another endpoint).
 
 Flags may come before or after the FILEs; "--" ends them. --s3 and --dir
 can also be set by SNAPSHOT_S3_URI and SNAPSHOT_DIR (as the daily job
-does). The places are checked before any input is read: a --dir that is
+does). Whole numbers are read in decimal (010 is ten; 0x10, 0o17, 0b11
+and 1_000 are refused). The places are checked before any input is read: a --dir that is
 not a folder is a usage error, one that cannot be written a configuration
 error. --check-settings checks flags, variables and places, and reads and
 writes nothing.
@@ -222,7 +223,7 @@ func guardFlags(c *cli.Context) (guard.Options, bool, error) {
 	case "off", "false", "0", "no":
 		off = true
 	default:
-		return guard.Options{}, false, clix.Usagef("%s must be on or off, got %q", clix.FlagName("guard", "PUBLISH_GUARD"), c.String("guard"))
+		return guard.Options{}, false, clix.Usagef("%s must be on or off, %s", clix.FlagName("guard", "PUBLISH_GUARD"), clix.Got(c, "guard", "PUBLISH_GUARD", c.String("guard")))
 	}
 	o := guard.Options{
 		BattlesTolerance: c.Float64("guard-battles-tolerance"),
@@ -242,10 +243,10 @@ func guardFlags(c *cli.Context) (guard.Options, bool, error) {
 	} {
 		bad := math.IsNaN(f.v) || math.IsInf(f.v, 0)
 		if f.fraction && (bad || f.v < 0 || f.v > 1) {
-			return o, off, clix.Usagef("%s must be a fraction from 0 to 1, got %v", clix.FlagName(f.name, f.env), f.v)
+			return o, off, clix.Usagef("%s must be a fraction from 0 to 1, %s", clix.FlagName(f.name, f.env), clix.Got(c, f.name, f.env, f.v))
 		}
 		if !f.fraction && (bad || f.v <= 0) {
-			return o, off, clix.Usagef("%s must be a number above 0, got %v", clix.FlagName(f.name, f.env), f.v)
+			return o, off, clix.Usagef("%s must be a number above 0, %s", clix.FlagName(f.name, f.env), clix.Got(c, f.name, f.env, f.v))
 		}
 	}
 	return o, off, nil

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,6 +179,7 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	app.HideHelpCommand = true
 	app.Version = Version()
+	decimalFlags(app)
 	if app.OnUsageError == nil {
 		app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError(app, err) }
 	}
@@ -203,6 +205,10 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 			done <- err
 			return
 		}
+		if app.Metadata == nil {
+			app.Metadata = map[string]any{}
+		}
+		app.Metadata[argsKey] = args
 		done <- app.RunContext(ctx, args)
 	}()
 	var err error
@@ -259,11 +265,53 @@ func FlagName(name, env string) string {
 }
 
 // IntInRange checks a flag's value against [lo, hi] with a usage error
-// naming the flag and its environment variable.
+// naming the flag and its environment variable, and the variable again
+// when the value came from it (see Got).
 func IntInRange(c *cli.Context, name, env string, lo, hi int) (int, error) {
 	v := c.Int(name)
 	if v < lo || v > hi {
-		return 0, Usagef("%s must be between %d and %d, got %d", FlagName(name, env), lo, hi, v)
+		return 0, Usagef("%s must be between %d and %d, %s", FlagName(name, env), lo, hi, Got(c, name, env, v))
 	}
 	return v, nil
+}
+
+// argsKey keeps, in the app's Metadata, the arguments Run parsed.
+const argsKey = "clix.args"
+
+// Got ends a message about a flag's value: `got 0 from NUM_BOOTSTRAP` when
+// the value came from the variable env (set, and the flag not given on the
+// command line), else `got 0`, as the parse errors say it. Strings are
+// quoted.
+func Got(c *cli.Context, name, env string, v any) string {
+	got := fmt.Sprintf("got %v", v)
+	if s, ok := v.(string); ok {
+		got = "got " + quote(s)
+	}
+	if env != "" && strings.TrimSpace(os.Getenv(env)) != "" && !onCommandLine(c, name) {
+		got += " from " + env
+	}
+	return got
+}
+
+// onCommandLine reports whether the flag name (or one of its aliases) was
+// given on the command line Run parsed.
+func onCommandLine(c *cli.Context, name string) bool {
+	args, _ := c.App.Metadata[argsKey].([]string)
+	names := []string{name}
+	if f := lookup(c.App.Flags, name); f != nil {
+		names = f.Names()
+	}
+	for _, a := range args[min(1, len(args)):] {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue // an operand, or a flag's value
+		}
+		a, _, _ = strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if slices.Contains(names, a) {
+			return true
+		}
+	}
+	return false
 }

@@ -139,8 +139,12 @@ func badValue(app *cli.App, name, value, env string) error {
 	if env != "" {
 		got += " from " + env
 	}
-	return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s must be %s, %s", described(f, name), kind(f), got),
-		fmt.Sprintf("'%s --help' says what each flag takes", app.Name))
+	hint := fmt.Sprintf("'%s --help' says what each flag takes", app.Name)
+	if n := otherBase(value); n != "" && isWhole(f) {
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s must be %s, in decimal digits, %s", described(f, name), kind(f), got),
+			fmt.Sprintf("whole numbers are read in decimal only (010 is ten): write %s if %s was meant", n, quote(value)))
+	}
+	return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s must be %s, %s", described(f, name), kind(f), got), hint)
 }
 
 // lookup returns the flag named name (any of its names), or nil.
@@ -169,7 +173,7 @@ func described(f cli.Flag, name string) string {
 
 // kind says in words what a flag's value must be.
 func kind(f cli.Flag) string {
-	switch f.(type) {
+	switch unwrapDecimal(f).(type) {
 	case *cli.BoolFlag:
 		return "true or false"
 	case *cli.IntFlag, *cli.Int64Flag:
@@ -188,6 +192,15 @@ func kind(f cli.Flag) string {
 		return "a time in the flag's layout"
 	}
 	return "a valid value"
+}
+
+// isWhole reports whether f takes a whole number.
+func isWhole(f cli.Flag) bool {
+	switch unwrapDecimal(f).(type) {
+	case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag, *cli.Uint64Flag:
+		return true
+	}
+	return false
 }
 
 // placeholder is the word a flag's usage puts in backquotes ("ROUNDS"),

@@ -77,6 +77,70 @@ func TestFlagsAfterOperands(t *testing.T) {
 	}
 }
 
+// TestDecimal: a whole number with leading zeros is read in decimal, from
+// the command line and from the variable (Go's parsers read it as octal,
+// or refuse 08 and 09).
+func TestDecimal(t *testing.T) {
+	const refused = -1 << 31
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want int
+	}{
+		{nil, []string{"--rounds", "010"}, 10},
+		{nil, []string{"--rounds=0009"}, 9},
+		{nil, []string{"--rounds", "-010"}, -10},
+		{map[string]string{"TOOL_ROUNDS": "010"}, nil, 10},
+		{map[string]string{"TOOL_ROUNDS": "08"}, nil, 8},
+		{map[string]string{"TOOL_ROUNDS": " 012 "}, nil, 12},
+		{map[string]string{"TOOL_ROUNDS": ""}, nil, 1},
+		{map[string]string{"TOOL_ROUNDS": "0x10"}, []string{"--rounds", "017"}, refused}, // the variable is read first, and refused
+		{nil, nil, 1},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, errs, seen := runTool(t, tc.env, tc.args...)
+			if tc.want == refused {
+				if code != exitcode.Usage {
+					t.Errorf("%v %q: status %d, want 2: %s", tc.env, tc.args, code, errs)
+				}
+				return
+			}
+			if code != 0 || seen["rounds"] != tc.want {
+				t.Errorf("%v %q: status %d, rounds %v, want %d: %s", tc.env, tc.args, code, seen["rounds"], tc.want, errs)
+			}
+		})
+	}
+}
+
+// TestGot: a range error says the variable the value came from, as parse
+// errors do, and not when the flag was given on the command line.
+func TestGot(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"TOOL_ROUNDS": "0"}, nil, "got 0 from TOOL_ROUNDS"},
+		{map[string]string{"TOOL_ROUNDS": "0"}, []string{"--rounds", "-1"}, "got -1\n"},
+		{map[string]string{"TOOL_ROUNDS": "0"}, []string{"--format", "rounds", "--rounds=-2"}, "got -2\n"},
+		{map[string]string{"TOOL_ROUNDS": "3"}, []string{"--rounds=0"}, "got 0\n"},
+		{nil, []string{"--rounds", "0"}, "got 0\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			app := testApp()
+			app.Action = func(c *cli.Context) error { _, err := IntInRange(c, "rounds", "TOOL_ROUNDS", 1, 9); return err }
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), app, append([]string{"tool"}, tc.args...), nil, &stdout, &stderr, NewLogger("tool", &stderr, func(string) string { return "" }))
+			if code != exitcode.Usage || !strings.Contains(stderr.String(), "--rounds (TOOL_ROUNDS) must be between 1 and 9, "+tc.want) {
+				t.Errorf("%v %q: status %d, stderr %q, want %q", tc.env, tc.args, code, stderr.String(), tc.want)
+			}
+		})
+	}
+}
+
 // TestUsageErrors: every kind of parse error is a usage error in plain
 // words naming the flag and its variable, with a hint; no Go parser's words.
 func TestUsageErrors(t *testing.T) {
@@ -101,6 +165,16 @@ func TestUsageErrors(t *testing.T) {
 		{map[string]string{"TOOL_ROUNDS": "lots"}, nil, `--rounds (TOOL_ROUNDS) must be a whole number, got "lots" from TOOL_ROUNDS`, ""},
 		{map[string]string{"TOOL_STRICT": "yes"}, []string{"a"}, `--strict (TOOL_STRICT) must be true or false, got "yes" from TOOL_STRICT`, ""},
 		{map[string]string{"TOOL_STRICT": "a\"b\x1b"}, nil, `got "a\"b\x1b" from TOOL_STRICT`, ""},
+		// Whole numbers read in decimal only: a base prefix or "_" is
+		// refused, from the command line and from the variable.
+		{nil, []string{"--rounds", "0x1f"}, `--rounds (TOOL_ROUNDS) must be a whole number, in decimal digits, got "0x1f"`, "write 31 if"},
+		{nil, []string{"--rounds=0B101"}, `--rounds (TOOL_ROUNDS) must be a whole number, in decimal digits, got "0B101"`, "write 5 if"},
+		{nil, []string{"--seed", "0o17"}, `--seed must be a whole number, 0 or more, in decimal digits, got "0o17"`, "write 15 if"},
+		{nil, []string{"--seed", "2_000"}, `--seed must be a whole number, 0 or more, in decimal digits, got "2_000"`, "write 2000 if"},
+		{nil, []string{"--seed", "+4"}, `--seed must be a whole number, 0 or more, got "+4"`, ""},
+		{map[string]string{"TOOL_ROUNDS": "0X20"}, nil, `--rounds (TOOL_ROUNDS) must be a whole number, in decimal digits, got "0X20" from TOOL_ROUNDS`, "write 32 if"},
+		{map[string]string{"TOOL_ROUNDS": "-0x2"}, []string{"a"}, `got "-0x2" from TOOL_ROUNDS`, "write -2 if"},
+		{map[string]string{"TOOL_ROUNDS": "99999999999999999999"}, nil, `--rounds (TOOL_ROUNDS) must be a whole number, got "99999999999999999999" from TOOL_ROUNDS`, ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) { checkUsageError(t, tc.env, tc.args, tc.msg, tc.hint) })
 	}
