@@ -115,6 +115,40 @@ func TestJobReadsDecimal(t *testing.T) {
 	}
 }
 
+// TestJobChecksCorrelationID: an id that cannot name the run's record is
+// refused with the other settings, before anything runs, and nothing is
+// written to the places.
+func TestJobChecksCorrelationID(t *testing.T) {
+	needTools(t)
+	for i, id := range []string{"a b/c", "../runs", "-x", ".hidden", "r\u00e9sum\u00e9", strings.Repeat("a", 129), "a\nb", "q\"uote\\d\ttab"} {
+		sh := shells[i%len(shells)]
+		t.Run(sh, func(t *testing.T) {
+			dir := t.TempDir()
+			r := runJob(t, sh, map[string]string{
+				"DATABASE_URL":   "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
+				"SNAPSHOT_DIR":   dir,
+				"CORRELATION_ID": id,
+			})
+			if r.code != 2 {
+				t.Errorf("%q: exit %d, want 2\n%s", id, r.code, r)
+			}
+			e := onlyEvent(t, r, "error")
+			if !strings.Contains(e["error"].(string), "CORRELATION_ID") {
+				t.Errorf("%q: the error does not name CORRELATION_ID: %v", id, e)
+			}
+			if e["correlation_id"] != id {
+				t.Errorf("the error's correlation_id %q, want %q intact", e["correlation_id"], id)
+			}
+			if len(r.eventsNamed("start")) != 0 || len(r.eventsNamed("run_record_failed")) != 0 {
+				t.Errorf("%q: the job went on\n%s", id, r)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("%q: %d entries written to SNAPSHOT_DIR", id, len(entries))
+			}
+		})
+	}
+}
+
 // slowExport installs, in a new folder put first on PATH, a battles-export
 // that streams a synthetic file (100 models, so that rank's bootstrap
 // lasts), for the job to be stopped while rank runs.

@@ -878,8 +878,10 @@ func TestJobHelp(t *testing.T) {
 // and option-like words reach the log lines intact, as valid JSON.
 func TestJobLogsAnyText(t *testing.T) {
 	needTools(t)
-	id := "id \"quoted\" \\ back\ttab\nnewline ünï"
-	args := []string{"--seed", "7", `--format="x\y"`, "two words"}
+	// (An id with such text is refused: it names the run's record;
+	// TestJobChecksCorrelationID.)
+	id := "any-text.1_A"
+	args := []string{"--seed", "7", `--min-votes="x\y"`, "two words ünï\ttab\nnewline"}
 	for _, sh := range shells {
 		t.Run(sh, func(t *testing.T) {
 			r := runJob(t, sh, map[string]string{

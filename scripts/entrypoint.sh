@@ -61,7 +61,10 @@ refused):
   JOB_TIMEOUT_SECONDS     the whole job's deadline (3600): past it, the stages
                           are stopped and the run ends as transient (5), with
                           an alert and no retry
-  CORRELATION_ID          id carried by every log line (default: a new UUID)
+  CORRELATION_ID          id carried by every log line, and the name of the
+                          run's record: 1 to 128 letters, digits, '.', '_'
+                          or '-', starting with a letter or digit (default:
+                          a new UUID)
   ALERT_WEBHOOK_URL       on a failed run only, POST {"text": "..."} here
 
 Logs: the job's events (start, error, retry, alert, complete) are JSON lines
@@ -118,6 +121,7 @@ export CORRELATION_ID LOG_FORMAT
 STARTED=$(jq -n now 2>/dev/null || echo 0)
 STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 START_EVENT='{}'
+BAD_ID=
 ATTEMPT=0
 TMP=
 INTERRUPTED=
@@ -233,6 +237,7 @@ count() { jq -n --arg s "$1" --argjson l "$2" '[$l[] | select(.status == $s)] | 
 # warning, not a failure.
 record_run() {
 	[ -n "${SNAPSHOT_S3_URI-}${SNAPSHOT_DIR-}" ] || return 0
+	[ -z "$BAD_ID" ] || return 0
 	command -v snapshot-publish >/dev/null 2>&1 || return 0
 	local err rc
 	err=$(printf '%s\n' "$1" | snapshot-publish --record-run - \
@@ -279,6 +284,20 @@ fail_early() {
 if ! command -v jq >/dev/null 2>&1; then
 	echo "entrypoint: jq not found on PATH ($PATH): the job writes its log lines with it" >&2
 	exit 4
+fi
+
+# CORRELATION_ID names the run's record (runs/YYYY-MM-DD/ID.json), so it
+# must be one safe file name: 1 to 128 ASCII letters, digits, '.', '_' or
+# '-', starting with a letter or digit (the rule snapshot-publish
+# --record-run applies).
+ALNUM=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
+case $CORRELATION_ID in
+[$ALNUM]*) case $CORRELATION_ID in *[!$ALNUM._-]*) BAD_ID=1 ;; esac ;;
+*) BAD_ID=1 ;;
+esac
+[ "${#CORRELATION_ID}" -le 128 ] || BAD_ID=1
+if [ -n "$BAD_ID" ]; then
+	fail_early 2 "CORRELATION_ID must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the run's record file), got $(jq -n --arg s "$CORRELATION_ID" '$s')"
 fi
 
 # Whole numbers are read in decimal, as the tools read theirs: "010" is ten
