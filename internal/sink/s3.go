@@ -3,7 +3,6 @@ package sink
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,8 +14,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/names"
 )
@@ -210,8 +207,9 @@ func (s *S3) get(ctx context.Context, key string) ([]byte, string, bool, error) 
 	}
 	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: k})
 	if err != nil {
-		var ae smithy.APIError
-		if httpStatus(err) == 404 && errors.As(err, &ae) && ae.ErrorCode() != "NoSuchBucket" {
+		// Only S3's own word says the object is missing: a 404 of a
+		// server that is not S3, or about a bucket or a user, is not.
+		if httpStatus(err) == 404 && s3Code(err, 404) == "NoSuchKey" {
 			return nil, "", false, nil
 		}
 		return nil, "", false, classifyS3(err)
@@ -225,44 +223,4 @@ func (s *S3) get(ctx context.Context, key string) ([]byte, string, bool, error) 
 		return nil, "", false, exitcode.Errorf(exitcode.Failure, "%s is larger than %d bytes", key, MaxGetBytes)
 	}
 	return b, aws.ToString(out.ETag), true, nil
-}
-
-func httpStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
-// classifyS3 gives an S3 error its exit status: refused credentials, a
-// missing bucket or permission are configuration; server errors, throttling
-// and no answer at all are transient; any other answer is a failure.
-func classifyS3(err error) error {
-	var ee *exitcode.Error
-	if err == nil || errors.As(err, &ee) {
-		return err
-	}
-	switch st := httpStatus(err); {
-	case st == 0:
-		return exitcode.New(exitcode.Transient, err)
-	case st == 401 || st == 403 || st == 404 || st == 301 || st == 400 && isAuthCode(err):
-		return exitcode.WithHint(exitcode.Config, err,
-			"check the bucket, the endpoint (--s3-endpoint, AWS_ENDPOINT_URL_S3), the region and the credentials")
-	case st >= 500 || st == 429 || st == 408 || st == 409:
-		return exitcode.New(exitcode.Transient, err)
-	}
-	return exitcode.New(exitcode.Failure, err)
-}
-
-func isAuthCode(err error) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	switch ae.ErrorCode() {
-	case "AuthorizationHeaderMalformed", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName":
-		return true
-	}
-	return false
 }

@@ -254,6 +254,20 @@ func TestS3Errors(t *testing.T) {
 	if err := NewS3(badClient, srv.Bucket, "").Put(ctx, "k", []byte("x"), Meta{}); exitcode.Code(err) != exitcode.Config {
 		t.Errorf("wrong secret: %v (status %d), want configuration", err, exitcode.Code(err))
 	}
+	for name, client := range map[string]*s3.Client{
+		"unknown access key": s3.New(s3.Options{BaseEndpoint: aws.String(srv.Endpoint), Region: srv.Region, UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("nobody", srv.SecretKey, "")}),
+		"another region": s3.New(s3.Options{BaseEndpoint: aws.String(srv.Endpoint), Region: "ap-south-2", UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")}),
+	} {
+		objs := NewS3(client, srv.Bucket, "")
+		if err := objs.Put(ctx, "k", []byte("x"), Meta{}); exitcode.Code(err) != exitcode.Config {
+			t.Errorf("%s: PUT: %v (status %d), want configuration", name, err, exitcode.Code(err))
+		}
+		if _, _, err := objs.Get(ctx, "index.json"); exitcode.Code(err) != exitcode.Config {
+			t.Errorf("%s: GET: %v (status %d), want configuration", name, err, exitcode.Code(err))
+		}
+	}
 	if _, found, err := NewS3(srv.Client(), srv.Bucket, "").Get(ctx, "absent"); found || err != nil {
 		t.Errorf("absent key: %v %v", found, err)
 	}
