@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,6 +147,94 @@ func TestJobChecksCorrelationID(t *testing.T) {
 				t.Errorf("%q: %d entries written to SNAPSHOT_DIR", id, len(entries))
 			}
 		})
+	}
+}
+
+// TestJobRefusesRankArgs: arguments that would break the pipe (rank's
+// output not NDJSON, rank not reading the export) are refused before
+// anything runs, naming the argument; others go through.
+func TestJobRefusesRankArgs(t *testing.T) {
+	needTools(t)
+	for i, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--format", "csv"}, `"--format csv"`},
+		{[]string{"--seed", "7", "--format=table"}, `"--format=table"`},
+		{[]string{"-format", "Table"}, `"--format Table"`},
+		{[]string{"--significant", "battles.ndjson"}, `"battles.ndjson"`},
+		{[]string{"--seed", "7", "-"}, `"-"`},
+		{[]string{"--", "--seed"}, `"--"`},
+		{[]string{"--seed", "1", "--help"}, `"--help"`},
+		{[]string{"--version"}, `"--version"`},
+		{[]string{"--check-settings"}, `"--check-settings"`},
+		{[]string{"--style-control"}, "STYLE_CONTROL=true"},
+		{[]string{"--pairs", "--format"}, `"--format"`},
+	} {
+		sh := shells[i%len(shells)]
+		t.Run(strings.Join(c.args, " ")+"/"+sh, func(t *testing.T) {
+			r := runJob(t, sh, map[string]string{
+				"DATABASE_URL": "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
+			}, c.args...)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", r.code, r)
+			}
+			if e := onlyEvent(t, r, "error"); !strings.Contains(e["error"].(string), c.says) {
+				t.Errorf("the error does not say %s: %v", c.says, e)
+			}
+			if len(r.eventsNamed("start")) != 0 {
+				t.Errorf("the job started\n%s", r)
+			}
+		})
+	}
+	// Flags that keep the pipe whole go through to rank (which then
+	// meets a database that is not there: transient).
+	r := runJob(t, shells[0], map[string]string{
+		"DATABASE_URL":        "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
+		"RETRY_DELAY_SECONDS": "0",
+	}, "--format", "ndjson", "--leaderboard", "genomics", "--significant", "--pairs", "--format=ndjson", "--seed=3")
+	if r.code != 5 {
+		t.Errorf("exit %d, want 5 (the database is not there)\n%s", r.code, r)
+	}
+}
+
+// TestJobKnowsRankFlags: the job's list of rank's flags that take no
+// value (RANK_BOOL_FLAGS in the entrypoint) is rank's.
+func TestJobKnowsRankFlags(t *testing.T) {
+	needTools(t)
+	help, err := exec.Command(filepath.Join(toolDir, "rank"), "--help").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, line := range strings.Split(string(help), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "--") {
+			continue
+		}
+		// "--bootstrap ROUNDS  ..." takes a value; "--pairs  ..." and
+		// "--help, -h  ..." do not.
+		names := []string{strings.TrimSuffix(f[0], ",")}
+		if strings.HasSuffix(f[0], ",") && len(f) > 1 {
+			names = append(names, f[1])
+		} else if len(f) > 1 && f[1] == strings.ToUpper(f[1]) && strings.Trim(f[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+			continue
+		}
+		for _, n := range names {
+			want = append(want, strings.TrimLeft(n, "-"))
+		}
+	}
+	script, err := os.ReadFile(filepath.Join(root, "scripts", "entrypoint.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(script), "\nRANK_BOOL_FLAGS=\"")
+	list, _, _ := strings.Cut(rest, "\"")
+	got := strings.Fields(list)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("RANK_BOOL_FLAGS %q, rank --help's flags without a value %q", got, want)
 	}
 }
 

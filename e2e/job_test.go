@@ -881,7 +881,7 @@ func TestJobLogsAnyText(t *testing.T) {
 	// (An id with such text is refused: it names the run's record;
 	// TestJobChecksCorrelationID.)
 	id := "any-text.1_A"
-	args := []string{"--seed", "7", `--min-votes="x\y"`, "two words ünï\ttab\nnewline"}
+	args := []string{"--seed", "7", `--min-votes="x\y"`, "--leaderboard", "two words ünï\ttab\nnewline"}
 	for _, sh := range shells {
 		t.Run(sh, func(t *testing.T) {
 			r := runJob(t, sh, map[string]string{

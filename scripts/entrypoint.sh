@@ -25,7 +25,10 @@ The daily arena leaderboard job:
 
     battles-export --aggregate | rank | snapshot-publish --db
 
-Arguments go to rank, for one-off runs (entrypoint.sh --seed 7). Settings
+Arguments go to rank, for one-off runs (entrypoint.sh --seed 7): rank's
+flags only, and none that would break the pipe (a FILE, --format other
+than ndjson, --help, --version, --check-settings; --style-control is
+STYLE_CONTROL=true), which are refused with status 2. Settings
 come from the environment; a variable set to the empty string means its
 default, and whole numbers are read in decimal (010 is ten; 0x10 is
 refused):
@@ -331,6 +334,56 @@ case ${STYLE_CONTROL:-false} in
 0 | f | F | false | FALSE | False) ;;
 *) fail_early 2 "STYLE_CONTROL must be true or false, got \"$STYLE_CONTROL\"" ;;
 esac
+
+# The arguments go to rank in the middle of the pipe: those that would
+# break it are refused here, before anything runs. rank must read the
+# export (no FILE, no "--") and write NDJSON for snapshot-publish (--format
+# ndjson only; no --help, --version or --check-settings, which print
+# something else or nothing); style control needs the export's features,
+# which STYLE_CONTROL turns on. RANK_BOOL_FLAGS are rank's flags that take
+# no value (a test checks the list against rank --help): any other flag
+# written without "=" takes the next argument as its value.
+RANK_BOOL_FLAGS="significant pairs no-progress style-control check-settings help h version v"
+bad_rank_arg() {
+	fail_early 2 "the argument $(jq -n --arg s "$1" '$s') cannot go to rank in the job: $2"
+}
+check_rank_args() {
+	local a name value=
+	for a in "$@"; do
+		if [ -n "$value" ]; then
+			[ "$value" != format ] || [ "$a" = ndjson ] ||
+				bad_rank_arg "--format $a" "snapshot-publish reads rank's NDJSON (--format ndjson); run rank by hand for a table or CSV"
+			value=
+			continue
+		fi
+		name=${a#-}
+		name=${name#-}
+		name=${name%%=*}
+		case $a in
+		--)
+			bad_rank_arg "$a" "rank reads the export; the job takes rank's flags only" ;;
+		--format=* | -format=*)
+			[ "${a#*=}" = ndjson ] ||
+				bad_rank_arg "$a" "snapshot-publish reads rank's NDJSON (--format ndjson); run rank by hand for a table or CSV" ;;
+		- | [!-]*)
+			bad_rank_arg "$a" "rank reads the export, not a file; the job takes rank's flags only" ;;
+		esac
+		case $name in
+		help | h | version | v)
+			bad_rank_arg "$a" "it prints text, not leaderboards (entrypoint.sh --help prints the job's usage)" ;;
+		check-settings)
+			bad_rank_arg "$a" "the job checks every stage's settings itself, before the export" ;;
+		style-control)
+			bad_rank_arg "$a" "set STYLE_CONTROL=true instead: the export must then carry each battle's style features" ;;
+		esac
+		case $a in
+		*=*) ;;
+		*) case " $RANK_BOOL_FLAGS " in *" $name "*) ;; *) value=$name ;; esac ;;
+		esac
+	done
+	[ -z "$value" ] || [ "$value" != format ] || bad_rank_arg "--format" "it needs a value, and only ndjson can go to snapshot-publish"
+}
+check_rank_args "$@"
 
 for tool in battles-export rank snapshot-publish; do
 	command -v "$tool" >/dev/null 2>&1 || fail_early 4 "$tool not found on PATH ($PATH)"

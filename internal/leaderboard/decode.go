@@ -122,6 +122,21 @@ func (d *Decoder) readLine() ([]byte, error) {
 	}
 }
 
+// looksLikeCSV reports whether a line that is not JSON looks like a line of
+// CSV: no JSON opening, and fields separated by commas (rank --format csv
+// starts with "leaderboard,rank,model"), not the commas of a sentence.
+func looksLikeCSV(t []byte) bool {
+	return len(t) > 0 && t[0] != '{' && t[0] != '[' && bytes.Count(t, []byte(",")) >= 2 &&
+		!bytes.ContainsAny(t, "{}") && !bytes.Contains(t, []byte(", "))
+}
+
+// looksLikeText reports whether a line that is not JSON reads as words do
+// (a table's title, "overall: skipped: ...", its column names): a letter
+// first, and more than one word.
+func looksLikeText(t []byte) bool {
+	return len(t) > 0 && (t[0] >= 'a' && t[0] <= 'z' || t[0] >= 'A' && t[0] <= 'Z') && bytes.ContainsAny(t, " \t")
+}
+
 // describeJSONError says what is wrong with a line in a few words.
 func describeJSONError(err error, line []byte) string {
 	var syn *json.SyntaxError
@@ -132,6 +147,10 @@ func describeJSONError(err error, line []byte) string {
 		return "a JSON array: leaderboard records are one JSON object per line (jq -c '.[]' turns an array into lines)"
 	case bytes.Equal(t, []byte("{")):
 		return "invalid JSON: an object spread over several lines; leaderboard records are one JSON object per line (jq -c . joins them)"
+	case looksLikeCSV(t):
+		return "invalid JSON: this looks like CSV: snapshot-publish reads rank's NDJSON (rank --format ndjson, its default into a pipe or file)"
+	case looksLikeText(t):
+		return "invalid JSON: this looks like text for people (rank --format table?): snapshot-publish reads rank's NDJSON (rank --format ndjson, its default into a pipe or file)"
 	case errors.As(err, &syn):
 		return fmt.Sprintf("invalid JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.As(err, &typ):

@@ -63,6 +63,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"gzip", "\x1f\x8b\x08\x00", "in: the input is gzip-compressed, not UTF-8 JSON text", 0},
 		{"not a record", `{"model_a":"a","model_b":"b","winner":"tie"}` + "\n", "in:1: not a leaderboard record", 0},
 		{"blank lines count", "\n\n" + good + "\n\n{\n", "in:5: invalid JSON", 1},
+		{"csv", "leaderboard,rank,model,score\noverall,1,a,1000\n", "in:1: invalid JSON: this looks like CSV: snapshot-publish reads rank's NDJSON", 0},
+		{"csv after records", good + "\ngenomics,1,\"a,b\",1000.5,1,2\n", "in:2: invalid JSON: this looks like CSV", 1},
+		{"table", "overall: 2 battles, 2 models, 2 ranked (95% intervals)\n", "in:1: invalid JSON: this looks like text for people (rank --format table?)", 0},
+		{"skip line", "genomics: skipped: 3 battles < --min-battles 30\n", "this looks like text for people", 0},
+		{"json literal", "nul\n", "in:1: invalid JSON at byte", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, err := decodeAll(t, tc.input, "in")
