@@ -15,12 +15,12 @@
 package bootstrap
 
 import (
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/bixarena/arena-snapshots/internal/bt"
@@ -166,11 +166,6 @@ func singleFailures(p bt.Problem, cells []Cell) float64 {
 func run(p bt.Problem, draws *plan, start []float64, m Method, o Options, progress bool) Result {
 	n := p.Models
 	res := Result{Models: n, Rounds: o.Rounds, Ratings: make([]float64, o.Rounds*n), Method: m}
-	threads := o.Threads
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
-	threads = max(1, min(threads, o.Rounds))
 	var chord *bt.Chord
 	var step *bt.OneStep
 	if m == OneStep {
@@ -189,56 +184,77 @@ func run(p bt.Problem, draws *plan, start []float64, m Method, o Options, progre
 		// Rounds refit from the full data's Hessian (see bt.Chord).
 		chord, _ = bt.NewChord(p, start)
 	}
-	var next, done, illPosed atomic.Int64
-	var wg sync.WaitGroup
+	var done, illPosed atomic.Int64
+	Parallel(o.Rounds, o.Threads, o.Seed, o.Stream, o.Stop, func() func(int, *rand.PCG) {
+		work := new(bt.Work)
+		q := bt.Problem{Models: n, Pairs: slices.Clone(p.Pairs)}
+		return func(k int, rng *rand.PCG) {
+			resample(rng, draws, q.Pairs)
+			var ratings []float64
+			switch {
+			case step != nil:
+				if !bt.WellPosed(q) {
+					illPosed.Add(1)
+				}
+				ratings = step.Round(q, work)
+			default:
+				var fit bt.Result
+				if chord != nil {
+					fit = chord.Refit(q, 1e-7, work)
+				} else {
+					fit = bt.Fit(q, bt.Options{Start: start, Tol: 1e-7, Work: work, NoReport: true})
+				}
+				if !fit.WellPosed {
+					illPosed.Add(1)
+				}
+				ratings = fit.Ratings
+			}
+			copy(res.Ratings[k*n:(k+1)*n], ratings)
+			d := done.Add(1)
+			if progress && o.Progress != nil {
+				o.Progress(int(d))
+			}
+		}
+	})
+	res.IllPosed = int(illPosed.Load())
+	return res
+}
+
+// Parallel runs rounds 0 to rounds-1 on threads goroutines (GOMAXPROCS
+// when threads ≤ 0; at most one a round), handing each the next round left; it stops before
+// the next round once stop is closed. Round k draws from its own stream,
+// PCG(seed, stream^k·φ), so that its result does not depend on the
+// goroutine that runs it. newWorker is called once in each goroutine and
+// returns its round function (with scratch space of its own). A panic in a
+// round is raised again in the caller's goroutine once the others have
+// stopped (exitcode.Group): the tool then ends as an internal failure.
+func Parallel(rounds, threads int, seed, stream uint64, stop <-chan struct{}, newWorker func() func(k int, rng *rand.PCG)) {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = max(1, min(threads, rounds))
+	var next atomic.Int64
+	var g exitcode.Group
 	for range threads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work := new(bt.Work)
-			q := bt.Problem{Models: n, Pairs: slices.Clone(p.Pairs)}
+		g.Go(func() {
+			round := newWorker()
 			for {
 				k := int(next.Add(1) - 1)
-				if k >= o.Rounds {
+				if k >= rounds {
 					return
 				}
 				select {
-				case <-o.Stop:
+				case <-stop:
+					return
+				case <-g.Panicked():
 					return
 				default:
 				}
-				rng := rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15)
-				resample(rng, draws, q.Pairs)
-				var ratings []float64
-				switch {
-				case step != nil:
-					if !bt.WellPosed(q) {
-						illPosed.Add(1)
-					}
-					ratings = step.Round(q, work)
-				default:
-					var fit bt.Result
-					if chord != nil {
-						fit = chord.Refit(q, 1e-7, work)
-					} else {
-						fit = bt.Fit(q, bt.Options{Start: start, Tol: 1e-7, Work: work, NoReport: true})
-					}
-					if !fit.WellPosed {
-						illPosed.Add(1)
-					}
-					ratings = fit.Ratings
-				}
-				copy(res.Ratings[k*n:(k+1)*n], ratings)
-				d := done.Add(1)
-				if progress && o.Progress != nil {
-					o.Progress(int(d))
-				}
+				round(k, rand.NewPCG(seed, stream^uint64(k)*0x9e3779b97f4a7c15))
 			}
-		}()
+		})
 	}
-	wg.Wait()
-	res.IllPosed = int(illPosed.Load())
-	return res
+	g.Wait()
 }
 
 // plan is how a round draws the cell counts from Multinomial(total,

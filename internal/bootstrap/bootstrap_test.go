@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/bt"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 )
 
 // lfact is log(x!).
@@ -419,4 +420,19 @@ func benchCounts(b *testing.B, count int64) {
 	for b.Loop() {
 		Run(p, cells, start, Options{Rounds: 100, Seed: 1, Threads: 1})
 	}
+}
+
+// A panic in a round's goroutine comes back to Run's caller, with the
+// round's stack, after the other goroutines have stopped.
+func TestPanicInRoundReachesCaller(t *testing.T) {
+	p := bt.Problem{Models: 3, Pairs: []bt.Pair{{I: 0, J: 1, N: 10, W: 6}, {I: 1, J: 2, N: 10, W: 4}, {I: 0, J: 2, N: 10, W: 5}}}
+	cells := []Cell{{Pair: 0, Y: 1, Count: 6}, {Pair: 0, Y: 0, Count: 4}, {Pair: 1, Y: 1, Count: 4}, {Pair: 1, Y: 0, Count: 6}, {Pair: 2, Y: 1, Count: 5}, {Pair: 2, Y: 0, Count: 5}}
+	fit := bt.Fit(p, bt.Options{})
+	faulttest.Panics(t, "bootstrap.run", func() {
+		Run(p, cells, fit.Ratings, Options{Rounds: 50, Threads: 2, Progress: func(done int) {
+			if done == 7 {
+				panic("round 7")
+			}
+		}})
+	})
 }

@@ -169,9 +169,10 @@ func Printable(s string) string {
 // 143 unless the action still succeeds; Run waits stopGrace at most for
 // the action to return, then reports the stop and returns.
 //
-// A panic in the tool's own goroutine is an internal failure (status 1,
-// "internal error: …" with the stack on stderr), never Go's status 2,
-// which the job would read as a usage error.
+// A panic in the tool's own goroutine, or in one it started and waited
+// for with an exitcode.Group, is an internal failure (status 1, "internal
+// error: …" with the stack of the goroutine that panicked on stderr),
+// never Go's status 2, which the job would read as a usage error.
 func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer, log *Logger) int {
 	app.Reader = stdin
 	app.Writer = stdout
@@ -196,8 +197,12 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				stack := debug.Stack()
-				done <- &panicked{value: p, stack: stack}
+				if gp, ok := p.(*exitcode.Panicked); ok {
+					// Raised again from another goroutine: its own stack.
+					done <- &panicked{value: gp.Value, stack: gp.Stack}
+					return
+				}
+				done <- &panicked{value: p, stack: debug.Stack()}
 			}
 		}()
 		args, err := permute(app, args)

@@ -54,3 +54,29 @@ func TestJSONLogs(t *testing.T) {
 		t.Errorf("status %d, stderr %q", code, errs)
 	}
 }
+
+func crashingRound() { panic("index out of range in a round") }
+
+// A panic in a goroutine the tool started (and waits for with an
+// exitcode.Group), like one in its own, ends it as an internal failure:
+// status 1, a plain message, the stack of the goroutine that panicked;
+// never Go's status 2, a usage error's.
+func TestRunPanicInAnotherGoroutine(t *testing.T) {
+	code, out, errs := runApp(t, func(*cli.Context) error {
+		var g exitcode.Group
+		g.Go(crashingRound)
+		g.Wait()
+		return nil
+	}, noenv)
+	if code != exitcode.Failure || out != "" {
+		t.Fatalf("status %d, stdout %q", code, out)
+	}
+	if !strings.HasPrefix(errs, "tool: internal error: panic: index out of range in a round\ntool: hint: this is a bug; the stack follows\n") ||
+		!strings.Contains(errs, "crashingRound") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	code, _, errs = runApp(t, func(*cli.Context) error { panic("own") }, noenv)
+	if code != exitcode.Failure || !strings.HasPrefix(errs, "tool: internal error: panic: own\n") {
+		t.Errorf("a panic of the tool's goroutine: status %d\n%s", code, errs)
+	}
+}

@@ -1,13 +1,19 @@
 // Package faulttest starts servers that misbehave, on 127.0.0.1 only, for
 // fault tests: one that accepts connections and never answers, one that
+// hangs up at once, one that answers in another protocol, one that
 // refuses TLS the way PostgreSQL does. Each stops when its test ends.
+// Panics checks that a panic of another goroutine reaches the caller's.
 package faulttest
 
 import (
+	"bufio"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
 )
 
 // Silent listens on a free 127.0.0.1 port, accepts every connection and
@@ -29,6 +35,48 @@ func RefusesTLS(t testing.TB) string {
 		c.Write([]byte{'N'})
 		io.Copy(io.Discard, c)
 	})
+}
+
+// Hangup listens on a free 127.0.0.1 port and closes every connection as
+// soon as it comes; it returns its address.
+func Hangup(t testing.TB) string {
+	return serve(t, func(c net.Conn) { c.Close() })
+}
+
+// NotHTTP listens on a free 127.0.0.1 port, reads the head of a request
+// and answers with the banner of another protocol (an SSH server's), then
+// hangs up; it returns its address.
+func NotHTTP(t testing.TB) string {
+	return serve(t, func(c net.Conn) {
+		defer c.Close()
+		r := bufio.NewReader(c)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+	})
+}
+
+// Panics runs f, which must panic with the *exitcode.Panicked of a panic
+// raised in another goroutine (exitcode.Group), and returns it; the stack
+// it carries must be that goroutine's, naming where (a function name).
+func Panics(t testing.TB, where string, f func()) (p *exitcode.Panicked) {
+	t.Helper()
+	defer func() {
+		v := recover()
+		var ok bool
+		if p, ok = v.(*exitcode.Panicked); !ok {
+			t.Fatalf("panic %v (%T), want an *exitcode.Panicked", v, v)
+		}
+		if !strings.Contains(string(p.Stack), where) {
+			t.Errorf("the stack does not name %s:\n%s", where, p.Stack)
+		}
+	}()
+	f()
+	return nil
 }
 
 func serve(t testing.TB, handle func(net.Conn)) string {

@@ -279,25 +279,24 @@ func (p *publisher) run(ctx context.Context) error {
 	for i, in := range inputs {
 		jobs[i] = &job{in: in, done: make(chan struct{}), stored: make([]bool, len(targets))}
 	}
+	// A panic in one of these goroutines stops the others before their
+	// next leaderboard, and is raised again here: the tool ends as an
+	// internal failure, with no index written.
+	var g exitcode.Group
 	work := make(chan *job)
 	for w := 0; w < fileWorkers; w++ {
-		go func() {
+		g.Go(func() {
 			for j := range work {
-				if j.s.Status == StatusHeld {
-					j.err = p.publishHeld(ctx, targets, j)
-				} else {
-					j.err = p.publishFiles(ctx, targets, j)
-				}
-				close(j.done)
+				p.storeFiles(ctx, targets, j)
 			}
-		}()
+		})
 	}
 	// Once every leaderboard went through the database, the API's cached
 	// pages are evicted; the summary lines of the leaderboards committed
 	// wait for it, to carry its warning.
 	evicted := make(chan struct{})
 	var cacheWarning string
-	go func() {
+	g.Go(func() {
 		defer close(work)
 		committed := 0
 		defer func() {
@@ -322,9 +321,13 @@ func (p *publisher) run(ctx context.Context) error {
 				close(j.done)
 				continue
 			}
-			work <- j
+			select {
+			case work <- j:
+			case <-g.Panicked():
+				return
+			}
 		}
-	}()
+	})
 
 	enc := json.NewEncoder(p.stdout)
 	enc.SetEscapeHTML(false)
@@ -334,7 +337,11 @@ func (p *publisher) run(ctx context.Context) error {
 	published := 0
 	var writeErr error
 	for _, j := range jobs {
-		<-j.done
+		select {
+		case <-j.done:
+		case <-g.Panicked():
+			g.Wait() // raises the panic again
+		}
 		s, in := j.s, j.in
 		if j.err != nil && ctx.Err() != nil {
 			// Stopped (a signal): this leaderboard and the next ones
@@ -383,6 +390,11 @@ func (p *publisher) run(ctx context.Context) error {
 		if err := guard.WriteTable(p.stdout, reports); err != nil {
 			writeErr = exitcode.New(exitcode.Failure, fmt.Errorf("write the diff: %w", err))
 		}
+	}
+	select {
+	case <-g.Panicked():
+		g.Wait()
+	default:
 	}
 	if writeErr != nil {
 		return writeErr
@@ -529,6 +541,17 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, star
 // publishFiles draws a published leaderboard's document and chart and
 // stores them in every place, trying each even when one fails. Places that
 // took them are added to the summary's where.
+// storeFiles stores a leaderboard's files (or its held document) in
+// every place; done is closed when it returns, also by a panic.
+func (p *publisher) storeFiles(ctx context.Context, targets []*target, j *job) {
+	defer close(j.done)
+	if j.s.Status == StatusHeld {
+		j.err = p.publishHeld(ctx, targets, j)
+	} else {
+		j.err = p.publishFiles(ctx, targets, j)
+	}
+}
+
 func (p *publisher) publishFiles(ctx context.Context, targets []*target, j *job) error {
 	rec := j.in.rec
 	j.doc = snapshot.Build(rec, j.meta)

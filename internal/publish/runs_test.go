@@ -1,13 +1,16 @@
 package publish
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 	"github.com/bixarena/arena-snapshots/internal/runlog"
 )
 
@@ -127,4 +130,36 @@ func TestFirstRunLinksRunHistory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(bare.Dir, "index.html")); !os.IsNotExist(err) {
 		t.Errorf("a front page drawn where there was no site: %v", err)
 	}
+}
+
+// A panic in a goroutine of a publish (a leaderboard's files, or the
+// leaderboards' way through the database) comes back to the caller with
+// its stack, and ends the publish there: no index, no site, no latest
+// file of the leaderboard it stopped, no transaction committed.
+func TestPanicInPublishGoroutine(t *testing.T) {
+	t.Run("files", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "out")
+		o := Options{Dir: dir, Now: clockAt(t0), BeforeLatest: func() { panic("in the files") }}
+		faulttest.Panics(t, "publish.(*publisher).storeFiles", func() {
+			Run(t.Context(), o, strings.NewReader(fixture(t, "valid.ndjson")), io.Discard, nopLogger())
+		})
+		for _, name := range []string{"index.json", "index.html", "overall/latest.json"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+				t.Errorf("%s written after the panic (%v)", name, err)
+			}
+		}
+	})
+	t.Run("database", func(t *testing.T) {
+		w := newWorld(t)
+		o := w.everywhere(Options{Now: clockAt(t0), AfterSnapshot: func(context.Context) { panic("in the transaction") }})
+		faulttest.Panics(t, "publish.(*publisher).run", func() {
+			Run(t.Context(), o, strings.NewReader(fixture(t, "valid.ndjson")), io.Discard, nopLogger())
+		})
+		if n := countRows(t, w.dbURL, "api.leaderboard_snapshot"); n != 0 {
+			t.Errorf("%d snapshots committed", n)
+		}
+		if w.file("index.json") != "" || w.object("index.json") != "" {
+			t.Error("an index written after the panic")
+		}
+	})
 }

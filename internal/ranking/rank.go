@@ -8,11 +8,11 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/bootstrap"
 	"github.com/bixarena/arena-snapshots/internal/bt"
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 )
 
@@ -39,6 +39,9 @@ type Options struct {
 	// noUncertainty leaves out rank ranges, tiers and head-to-head counts:
 	// the yardstick of BenchmarkUncertainty.
 	noUncertainty bool
+	// inject, when set, runs at the start of each stage's goroutine
+	// ("prepare", "record"): a test seam for failures there.
+	inject func(stage string)
 	// Progress, when not nil, is called after every bootstrap round.
 	Progress func()
 	// Stop, when closed, ends Records early: the leaderboards and rounds
@@ -142,34 +145,41 @@ func (a *Aggregator) Records(o Options) []leaderboard.Record {
 	slugs := a.Leaderboards()
 	out := make([]leaderboard.Record, len(slugs))
 	ready := make(chan *fitted, 1)
-	go func() {
+	// A panic in a stage's goroutine is raised again here, once the
+	// others are done, so that the tool ends as an internal failure.
+	var g exitcode.Group
+	g.Go(func() {
 		defer close(ready)
 		for _, slug := range slugs {
 			if stopped(o.Stop) {
 				return
 			}
+			if o.inject != nil {
+				o.inject("prepare")
+			}
 			ready <- a.prepare(a.canonical(a.boards[slug]), o)
 		}
-	}()
+	})
 	var plain []*fitted // kept for the style-controlled records
 	if o.StyleControl {
 		plain = make([]*fitted, len(slugs))
 	}
-	var wg sync.WaitGroup
 	i := 0
 	for f := range ready {
 		f.bootstrap(o)
 		if plain != nil {
 			plain[i] = f
 		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			out[i] = f.record(o)
-		}(i)
+		at := i
+		g.Go(func() {
+			if o.inject != nil {
+				o.inject("record")
+			}
+			out[at] = f.record(o)
+		})
 		i++
 	}
-	wg.Wait()
+	g.Wait()
 	if plain != nil {
 		out = a.styleRecords(out, plain, o)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/synth"
 )
@@ -356,4 +357,29 @@ func TestAgreesWithSimulatedStrengths(t *testing.T) {
 			t.Errorf("%s: score %.1f, true %.1f", e.Model, e.Score, want)
 		}
 	}
+}
+
+// A panic in a goroutine of the ranking pipeline (a leaderboard's fit, its
+// rounds, its record) comes back to the caller of Records, with that
+// goroutine's stack, once the others have returned.
+func TestPanicInPipelineReachesCaller(t *testing.T) {
+	in := gen(t, synth.Options{Battles: 3000, Models: 6, Categories: 3, Seed: 8})
+	o := testOptions
+	o.MinModels, o.MinBattles, o.Bootstrap = 4, 10, 20
+	for _, stage := range []string{"prepare", "record"} {
+		t.Run(stage, func(t *testing.T) {
+			o := o
+			o.inject = func(s string) {
+				if s == stage {
+					panic("in " + s)
+				}
+			}
+			faulttest.Panics(t, "ranking.(*Aggregator).Records", func() { rankStream(t, in, "", o) })
+		})
+	}
+	t.Run("rounds", func(t *testing.T) {
+		o := o
+		o.Progress = func() { panic("in a round") }
+		faulttest.Panics(t, "bootstrap.Parallel", func() { rankStream(t, in, "", o) })
+	})
 }

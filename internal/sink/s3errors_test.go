@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 )
 
 // fakeClient is an S3 client of endpoint with one attempt per request,
@@ -154,48 +154,14 @@ func TestS3NoAnswerClasses(t *testing.T) {
 		}
 	})
 	t.Run("cut", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
-		if err := put(t, fakeClient(t, "http://"+l.Addr().String())); exitcode.Code(err) != exitcode.Transient {
+		if err := put(t, fakeClient(t, "http://"+faulttest.Hangup(t))); exitcode.Code(err) != exitcode.Transient {
 			t.Errorf("connection cut: %v", err)
 		}
 	})
 	t.Run("not http", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					r := bufio.NewReader(c)
-					for line, err := r.ReadString('\n'); err == nil && line != "\r\n"; line, err = r.ReadString('\n') {
-					}
-					c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
-				}()
-			}
-		}()
 		// A GET: a PUT may still be sending its body when the answer
 		// comes, and fail writing it.
-		_, _, err = NewS3(fakeClient(t, "http://"+l.Addr().String()), "arena", "lb").Get(context.Background(), "index.json")
+		_, _, err := NewS3(fakeClient(t, "http://"+faulttest.NotHTTP(t)), "arena", "lb").Get(context.Background(), "index.json")
 		if exitcode.Code(err) != exitcode.Config {
 			t.Errorf("a port that does not speak HTTP: %v", err)
 		}

@@ -3,9 +3,7 @@ package style
 import (
 	"math/bits"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/bixarena/arena-snapshots/internal/bootstrap"
@@ -71,50 +69,29 @@ func Bootstrap(p Problem, fit Result, o BootOptions) Rounds {
 	if start == nil {
 		start = fit.Theta()
 	}
-	threads := o.Threads
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
-	threads = max(1, min(threads, o.Rounds))
-	var next, done, illPosed, notConverged atomic.Int64
-	var wg sync.WaitGroup
-	for range threads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work := new(Work)
-			weights := make([]float64, len(p.Rows))
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= o.Rounds {
-					return
-				}
-				select {
-				case <-o.Stop:
-					return
-				default:
-				}
-				rng := rand.NewPCG(o.Seed, o.Stream^uint64(k)*0x9e3779b97f4a7c15)
-				smp.draw(rng, weights)
-				work.pairs = plainPairs(p, weights, work.pairs)
-				wp := bt.WellPosed(bt.Problem{Models: n, Pairs: work.pairs})
-				f := Fit(p, Options{Start: start, Weights: weights, Tol: 1e-7, Work: work, WellPosed: &wp, NoReport: true})
-				if !f.WellPosed {
-					illPosed.Add(1)
-				}
-				if !f.Converged {
-					notConverged.Add(1)
-				}
-				copy(res.Ratings[k*n:(k+1)*n], f.Ratings)
-				copy(res.Beta[k*K:(k+1)*K], f.Beta[:])
-				d := done.Add(1)
-				if o.Progress != nil {
-					o.Progress(int(d))
-				}
+	var done, illPosed, notConverged atomic.Int64
+	bootstrap.Parallel(o.Rounds, o.Threads, o.Seed, o.Stream, o.Stop, func() func(int, *rand.PCG) {
+		work := new(Work)
+		weights := make([]float64, len(p.Rows))
+		return func(k int, rng *rand.PCG) {
+			smp.draw(rng, weights)
+			work.pairs = plainPairs(p, weights, work.pairs)
+			wp := bt.WellPosed(bt.Problem{Models: n, Pairs: work.pairs})
+			f := Fit(p, Options{Start: start, Weights: weights, Tol: 1e-7, Work: work, WellPosed: &wp, NoReport: true})
+			if !f.WellPosed {
+				illPosed.Add(1)
 			}
-		}()
-	}
-	wg.Wait()
+			if !f.Converged {
+				notConverged.Add(1)
+			}
+			copy(res.Ratings[k*n:(k+1)*n], f.Ratings)
+			copy(res.Beta[k*K:(k+1)*K], f.Beta[:])
+			d := done.Add(1)
+			if o.Progress != nil {
+				o.Progress(int(d))
+			}
+		}
+	})
 	res.IllPosed, res.NotConverged = int(illPosed.Load()), int(notConverged.Load())
 	return res
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/bt"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 )
 
 // world is simulated battles with known strengths and a known style
@@ -512,4 +513,18 @@ func TestBootstrapStop(t *testing.T) {
 	if done != 0 {
 		t.Errorf("%d rounds ran after Stop was closed", done)
 	}
+}
+
+// A panic in a style bootstrap round comes back to the caller, with the
+// round's stack.
+func TestPanicInStyleRoundReachesCaller(t *testing.T) {
+	w := simulate(5, 6, 600, [K]float64{0.3}, true)
+	f := Fit(w.p, Options{})
+	faulttest.Panics(t, "style.Bootstrap", func() {
+		Bootstrap(w.p, f, BootOptions{Rounds: 20, Threads: 2, Progress: func(done int) {
+			if done == 3 {
+				panic("style round 3")
+			}
+		}})
+	})
 }
