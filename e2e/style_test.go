@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
@@ -67,5 +68,22 @@ func TestJobStyleControl(t *testing.T) {
 	bad := runJob(t, "dash", map[string]string{"DATABASE_URL": dbURL, "STYLE_CONTROL": "maybe", "CORRELATION_ID": "e2e-style-bad"})
 	if bad.code != 2 {
 		t.Errorf("STYLE_CONTROL=maybe: exit %d\n%s", bad.code, bad)
+	}
+	// The opt-in row is no category: LEADERBOARD_SLUG=overall-style is a
+	// usage error saying how to get that variant, and nothing is exported.
+	before := queryInt(t, dbURL, `SELECT count(*) FROM api.leaderboard_snapshot`)
+	for _, style := range []string{"", "true"} {
+		bad = runJob(t, "bash", map[string]string{"DATABASE_URL": dbURL, "SNAPSHOT_DIR": t.TempDir(),
+			"LEADERBOARD_SLUG": "overall-style", "STYLE_CONTROL": style, "CORRELATION_ID": "e2e-style-slug"})
+		e := onlyEvent(t, bad, "error")
+		if msg, _ := e["error"].(string); bad.code != 2 || e["stage"] != "export" || !strings.Contains(msg, "LEADERBOARD_SLUG") {
+			t.Errorf("LEADERBOARD_SLUG=overall-style STYLE_CONTROL=%s: exit %d, error %v", style, bad.code, e)
+		}
+		if hint, _ := e["stage_error"].(map[string]any)["hint"].(string); !strings.Contains(hint, "STYLE_CONTROL=true LEADERBOARD_SLUG=overall") {
+			t.Errorf("the hint %q does not say how to rank the variant", hint)
+		}
+		if n := queryInt(t, dbURL, `SELECT count(*) FROM api.leaderboard_snapshot`); n != before {
+			t.Errorf("%d snapshots, want the first run's %d", n, before)
+		}
 	}
 }

@@ -43,6 +43,11 @@ code blocks, as the public arena datasets' conv_metadata counts them (they
 count length in tokens). The database computes them: answer text never
 leaves it. rank --style-control reads them. Not with --aggregate.
 
+--leaderboard (LEADERBOARD_SLUG) must be a row of api.leaderboard. A row
+SLUG-style, where SLUG is a row too, opts SLUG's style-controlled variant
+in (rank --style-control): it is not a category and holds no battles, so
+--leaderboard SLUG-style is a usage error; export SLUG with --style instead.
+
 A category that no api.leaderboard row names is exported all the same and
 named in a warning on stderr; with --aggregate it costs a second pass of the
 query (the first one counts on the leaderboards' categories).
@@ -59,13 +64,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	app := &cli.App{
 		Name:        tool,
 		Usage:       "stream the arena's qualifying battles as NDJSON",
-		UsageText:   tool + " [--database-url URL] [--aggregate] [--leaderboard SLUG] [--since TIME] [--until TIME] > battles.ndjson",
+		UsageText:   tool + " [--database-url URL] [--aggregate | --style] [--leaderboard SLUG] [--since TIME] [--until TIME] > battles.ndjson",
 		Description: description,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "database-url", Usage: pgconf.FlagUsage},
 			&cli.BoolFlag{Name: "aggregate", Usage: "one line per distinct (model_a, model_b, winner, categories) with its count, counted by the database"},
 			&cli.BoolFlag{Name: "style", Usage: "add each battle's style features (\"style\": length in characters, markdown headers, list items and bold spans of each side's answers, summed over the rounds), computed by the database; not with --aggregate"},
-			&cli.StringFlag{Name: "leaderboard", Usage: "only the battles of leaderboard `SLUG` (overall: all)"},
+			&cli.StringFlag{Name: "leaderboard", EnvVars: []string{"LEADERBOARD_SLUG"}, Usage: "only the battles of leaderboard `SLUG` (overall: all); a SLUG-style row is no category: export SLUG with --style for its style-controlled variant"},
 			&cli.StringFlag{Name: "since", Usage: "only battles created at or after `TIME` (RFC 3339, like 2025-01-31T00:00:00Z)"},
 			&cli.StringFlag{Name: "until", Usage: "only battles created before `TIME` (RFC 3339)"},
 			&cli.BoolFlag{Name: "print-query", Hidden: true, Usage: "print the battle query and exit (for benchmarks)"},

@@ -233,6 +233,11 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 			fmt.Errorf("--leaderboard (LEADERBOARD_SLUG) %q is not a leaderboard of the input", only),
 			"known leaderboards: "+strings.Join(slugs, ", "))
 	}
+	if plain, ok := leaderboard.VariantOf(only, battle.HasLeaderboard(known)); ok {
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("--leaderboard (LEADERBOARD_SLUG) %q is where the style-controlled variant of %q is published, not a leaderboard with battles of its own", only, plain),
+			fmt.Sprintf("rank --style-control --leaderboard %s writes it (the job: STYLE_CONTROL=true LEADERBOARD_SLUG=%s)", plain, plain))
+	}
 
 	if progress {
 		bar := clix.NewProgress(stderr, tool, "bootstrap", "rounds", int64(agg.Rounds(o)))

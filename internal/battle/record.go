@@ -59,6 +59,19 @@ type LeaderboardName struct {
 	Name string `json:"name"`
 }
 
+// HasLeaderboard returns a function that reports whether boards holds the
+// leaderboard slug.
+func HasLeaderboard(boards []LeaderboardName) func(slug string) bool {
+	return func(slug string) bool {
+		for _, l := range boards {
+			if l.Slug == slug {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // Trailer is the last line of a battles-export stream: Records counts the
 // battle lines before it, Battles the battles they stand for (the sum of
 // their counts).

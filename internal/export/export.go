@@ -19,6 +19,7 @@ import (
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,10 +100,8 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	if err != nil {
 		return Stats{}, err
 	}
-	if o.Leaderboard != "" && !slices.ContainsFunc(boards, func(l battle.LeaderboardName) bool { return l.Slug == o.Leaderboard }) {
-		return Stats{}, exitcode.WithHint(exitcode.Usage,
-			fmt.Errorf("unknown leaderboard %q", o.Leaderboard),
-			"known leaderboards: "+slugList(boards))
+	if err := o.checkLeaderboard(boards); err != nil {
+		return Stats{}, err
 	}
 	models, err := modelSlugs(ctx, tx)
 	if err != nil {
@@ -171,12 +170,42 @@ func Run(ctx context.Context, conn Conn, w io.Writer, o Options) (Stats, error) 
 	return st, nil
 }
 
-// categorySlugs returns the slugs of the category leaderboards (all but
-// overall), sorted.
+// LeaderboardFlag names the --leaderboard flag and its variable in messages.
+const LeaderboardFlag = "--leaderboard (LEADERBOARD_SLUG)"
+
+// checkLeaderboard checks o.Leaderboard against the database's
+// leaderboards: it must be one of them, and not the row that opts a
+// leaderboard's style-controlled variant in (leaderboard.VariantOf), which
+// holds no battles: that variant comes from the plain leaderboard's
+// battles with --style, ranked with rank --style-control.
+func (o Options) checkLeaderboard(boards []battle.LeaderboardName) error {
+	if o.Leaderboard == "" {
+		return nil
+	}
+	has := battle.HasLeaderboard(boards)
+	if plain, ok := leaderboard.VariantOf(o.Leaderboard, has); ok {
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("%s %q is where the style-controlled variant of %q is published, not a category with battles of its own",
+				LeaderboardFlag, o.Leaderboard, plain),
+			fmt.Sprintf("export %s with its style features and rank them with style control: battles-export --style --leaderboard %s | rank --style-control (the job: STYLE_CONTROL=true LEADERBOARD_SLUG=%s)",
+				plain, plain, plain))
+	}
+	if !has(o.Leaderboard) {
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("%s %q is not a leaderboard of the database (api.leaderboard)", LeaderboardFlag, o.Leaderboard),
+			"its leaderboards: "+slugList(boards))
+	}
+	return nil
+}
+
+// categorySlugs returns the slugs of the category leaderboards, sorted:
+// all but overall and the rows that opt a style-controlled variant in
+// (leaderboard.VariantOf).
 func categorySlugs(boards []battle.LeaderboardName) []string {
 	var slugs []string
+	has := battle.HasLeaderboard(boards)
 	for _, l := range boards {
-		if l.Slug != overall {
+		if _, variant := leaderboard.VariantOf(l.Slug, has); l.Slug != overall && !variant {
 			slugs = append(slugs, l.Slug)
 		}
 	}

@@ -464,6 +464,36 @@ func TestQueryFormOfCategories(t *testing.T) {
 	}
 }
 
+// TestStyleRowIsNotACategory: a SLUG-style row of api.leaderboard opts
+// SLUG's style-controlled variant in: it is no category (not a --leaderboard
+// to export, not in the category list), while a "-style" slug with no
+// plain row is an ordinary category.
+func TestStyleRowIsNotACategory(t *testing.T) {
+	boards := []battle.LeaderboardName{{Slug: "overall"}, {Slug: "genomics"}, {Slug: "genomics-style"}, {Slug: "overall-style"}, {Slug: "free-style"}, {Slug: "-style"}}
+	if got := categorySlugs(boards); !slices.Equal(got, []string{"-style", "free-style", "genomics"}) {
+		t.Errorf("categories %q", got)
+	}
+	for _, slug := range []string{"overall-style", "genomics-style"} {
+		err := Options{Leaderboard: slug}.checkLeaderboard(boards)
+		plain := strings.TrimSuffix(slug, "-style")
+		if exitcode.Code(err) != exitcode.Usage || !strings.Contains(err.Error(), "--leaderboard (LEADERBOARD_SLUG)") ||
+			!strings.Contains(exitcode.HintOf(err), "STYLE_CONTROL=true LEADERBOARD_SLUG="+plain) {
+			t.Errorf("%s: %v (hint %q)", slug, err, exitcode.HintOf(err))
+		}
+	}
+	for _, slug := range []string{"", "genomics", "free-style", "overall"} {
+		if err := (Options{Leaderboard: slug}).checkLeaderboard(boards); err != nil {
+			t.Errorf("%s: %v", slug, err)
+		}
+	}
+
+	f := newFixture(t, "a", "b")
+	f.exec(`INSERT INTO api.leaderboard (slug, name, description) VALUES ('genomics-style', 'Genomics (style)', 'x')`)
+	if _, err := export(t, f.url, Options{Leaderboard: "genomics-style", Aggregate: true}); exitcode.Code(err) != exitcode.Usage {
+		t.Errorf("--leaderboard genomics-style: %v", err)
+	}
+}
+
 func TestUnknownLeaderboardIsAUsageError(t *testing.T) {
 	f := newFixture(t)
 	s, err := export(t, f.url, Options{Leaderboard: "astrology"})

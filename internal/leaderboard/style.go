@@ -3,6 +3,7 @@ package leaderboard
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // VariantStyle marks a style-controlled record: the leaderboard of the
@@ -15,6 +16,20 @@ const VariantStyle = "style"
 // leaderboard slug is published to: the operator opts in by adding that
 // row. The folder and S3 documents go under it too.
 func StyleSlug(slug string) string { return slug + "-" + VariantStyle }
+
+// VariantOf returns the leaderboard whose style-controlled variant is
+// published under slug, when slug is StyleSlug(plain) of a leaderboard
+// plain that exists (exists tells): such a row of api.leaderboard is the
+// operator's opt-in to publish that variant, not a category, and holds no
+// battles of its own. Any other slug, "foo-style" without a "foo" row
+// included, is not a variant's.
+func VariantOf(slug string, exists func(string) bool) (plain string, ok bool) {
+	plain, ok = strings.CutSuffix(slug, "-"+VariantStyle)
+	if !ok || plain == "" || !exists(plain) {
+		return "", false
+	}
+	return plain, true
+}
 
 // ReasonNoStyleLeaderboard is why snapshot-publish skips a
 // style-controlled record for the database: api.leaderboard has no row

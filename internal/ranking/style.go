@@ -10,7 +10,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
@@ -29,8 +28,8 @@ import (
 // (leaderboard.StyleSlug of another leaderboard of the header): such a row
 // is the operator's opt-in, not a category, and gets no board of its own.
 func styleBoard(slug string, boards []battle.LeaderboardName) bool {
-	plain, ok := strings.CutSuffix(slug, "-"+leaderboard.VariantStyle)
-	return ok && slices.ContainsFunc(boards, func(l battle.LeaderboardName) bool { return l.Slug == plain })
+	_, ok := leaderboard.VariantOf(slug, battle.HasLeaderboard(boards))
+	return ok
 }
 
 // styleRow is one battle line as style control keeps it.
