@@ -100,7 +100,9 @@ Stdout: one JSON line per leaderboard, in input order:
 A leaderboard that fails or is held does not stop the others. With --diff
 (also with --dry-run), each line gets a "diff": the models added and
 removed, and those whose rank or score moved beyond their intervals,
-against the current public snapshot; on a terminal, a table instead.
+against the current public snapshot; on a terminal, a table instead. That
+snapshot is read from --db, else the first --s3 or --dir place: --diff
+without any of them is a usage error.
 
 --record-run FILE stores the daily job's run record (its complete event)
 as runs/YYYY-MM-DD/CORRELATION_ID.json in the --s3 and --dir places, lists

@@ -77,6 +77,11 @@ func (o *Options) Check() error {
 		return exitcode.WithHint(exitcode.Usage, errors.New("nowhere to publish"),
 			"give at least one of --db, --s3 s3://BUCKET/PREFIX, --dir PATH (or --dry-run to check the input)")
 	}
+	if o.Diff && !o.DB && o.S3URL == "" && o.Dir == "" {
+		// A diff against nothing would list every model as added.
+		return exitcode.WithHint(exitcode.Usage, errors.New("--diff has nothing to compare with: no --db, --s3 or --dir"),
+			"name the place whose current public snapshots to compare with: --db (the database), --s3 s3://BUCKET/PREFIX (SNAPSHOT_S3_URI) or --dir PATH (SNAPSHOT_DIR), with --dry-run to publish nothing")
+	}
 	if o.Visibility == "" {
 		o.Visibility = store.Public
 	}
