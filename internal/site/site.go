@@ -68,7 +68,7 @@ func Index(f Front) ([]byte, error) {
 			continue // shown with the leaderboard it is a variant of
 		}
 		c := card{Slug: l.Leaderboard, Name: snapshot.CleanText(l.Name), Date: day(l.PublishedAt),
-			Battles: l.Battles, Entries: l.Entries, Page: l.Leaderboard + "/index.html", Variant: variantName(l.Variant)}
+			Battles: l.Battles, Entries: l.Entries, Page: l.Leaderboard + "/index.html"}
 		if d := f.Latest[l.Leaderboard]; d != nil && d.Identifier == l.Identifier {
 			for _, e := range d.Entries[:min(TopModels, len(d.Entries))] {
 				c.Top = append(c.Top, row(e, d))
@@ -109,7 +109,6 @@ func BoardPage(b Board) ([]byte, error) {
 		Chart:     d.Identifier + ".svg",
 		Document:  d.Identifier + ".json",
 		Runs:      b.Runs,
-		Variant:   variantName(d.Variant),
 		Confident: d.Params.Significant,
 	}
 	if d.Fit != nil && !d.Fit.WellPosed {
@@ -124,6 +123,9 @@ func BoardPage(b Board) ([]byte, error) {
 	}
 	if b.Index != nil {
 		for _, l := range b.Index.Leaderboards {
+			if v.VariantOf != nil && l.Leaderboard == d.VariantOf && l.Name != "" {
+				v.VariantOf.Text = snapshot.CleanText(l.Name)
+			}
 			if l.VariantOf == d.Leaderboard {
 				v.Variants = append(v.Variants, link{Text: variantName(l.Variant), Href: "../" + l.Leaderboard + "/index.html"})
 			}
@@ -169,11 +171,11 @@ type frontView struct {
 }
 
 type card struct {
-	Slug, Name, Date, Page, Variant string
-	Battles                         int64
-	Entries                         int
-	Top                             []entryRow
-	Variants                        []link
+	Slug, Name, Date, Page string
+	Battles                int64
+	Entries                int
+	Top                    []entryRow
+	Variants               []link
 }
 
 type link struct{ Text, Href string }
@@ -185,7 +187,7 @@ type boardView struct {
 	Chart, Document, Pairs, Observed          string
 	Predicted                                 string
 	Runs, IllPosed, Details, Confident        bool
-	Variant, Method                           string
+	Method                                    string
 	VariantOf                                 *link
 	Variants                                  []link
 	Style                                     *styleTable
@@ -272,7 +274,7 @@ func hasBoard(idx *snapshot.Index, slug string) bool {
 
 func variantName(v string) string {
 	if v == leaderboard.VariantStyle {
-		return "style-controlled"
+		return snapshot.StyleLabel
 	}
 	return snapshot.CleanText(v)
 }

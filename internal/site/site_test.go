@@ -1,6 +1,7 @@
 package site
 
 import (
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,6 +115,58 @@ func TestBoardPage(t *testing.T) {
 	for _, unwanted := range []string{"observed.svg", "Earlier snapshots", "runs/index.html"} {
 		if strings.Contains(page, unwanted) {
 			t.Errorf("the page without history or runs shows %q", unwanted)
+		}
+	}
+}
+
+// TestVariantNamedOnce: a style-controlled board's name carries its label
+// once, wherever it is shown: its document, its page's title and heading,
+// its card on the front page, its chart's title.
+func TestVariantNamedOnce(t *testing.T) {
+	for _, tc := range []struct{ recName, dbName, want string }{
+		{"Overall", "", "Overall (style-controlled)"},
+		{"", "", "overall-style"}, // no name: the slug, which says it
+		{"Overall", "Overall", "Overall (style-controlled)"},
+		{"Overall", "Overall (style control)", "Overall (style control)"},
+		{"Overall", "Style-controlled overall", "Style-controlled overall"},
+	} {
+		rec := &leaderboard.Record{Leaderboard: "overall", Name: tc.recName, Variant: leaderboard.VariantStyle, Status: leaderboard.Ranked,
+			Battles: 40, Models: 2, Params: leaderboard.Params{Bootstrap: 10},
+			Style: &leaderboard.Style{Intervals: "sandwich", LengthUnit: "characters"},
+			Entries: []leaderboard.Entry{
+				{Rank: 1, Model: "a", Score: 1010, CILower: 1000, CIUpper: 1020, Votes: 40, RankBest: 1, RankWorst: 1, Tier: 1},
+				{Rank: 2, Model: "b", Score: 990, CILower: 980, CIUpper: 1000, Votes: 40, RankBest: 2, RankWorst: 2, Tier: 2},
+			}}
+		rec.Leaderboard = leaderboard.StyleSlug("overall")
+		d := snapshot.Build(rec, snapshot.Meta{Name: tc.dbName, Identifier: "snapshot_2025-03-14_09-26-00", PublishedAt: time.Date(2025, 3, 14, 9, 26, 0, 0, time.UTC)})
+		if d.Name != tc.want {
+			t.Errorf("%q/%q: the document's name %q, want %q", tc.recName, tc.dbName, d.Name, tc.want)
+		}
+		idx := &snapshot.Index{Leaderboards: []snapshot.IndexEntry{snapshot.IndexEntryOf(d)}}
+		pages := map[string][]byte{}
+		var err error
+		if pages["board"], err = BoardPage(Board{Doc: d, Index: idx}); err != nil {
+			t.Fatal(err)
+		}
+		if pages["front"], err = Index(Front{Index: idx, Latest: map[string]*snapshot.Document{d.Leaderboard: d}}); err != nil {
+			t.Fatal(err)
+		}
+		if pages["chart"], err = snapshot.Chart(d); err != nil {
+			t.Fatal(err)
+		}
+		label := regexp.MustCompile(`(?i)style[- ]control`)
+		for what, b := range pages {
+			tags := regexp.MustCompile(`<[^>]*>`)
+			for _, el := range []string{"title", "h1", "h2", "text"} {
+				for _, m := range regexp.MustCompile(`(?s)<`+el+`[ >].*?</`+el+`>`).FindAllString(string(b), -1) {
+					if n := len(label.FindAllString(tags.ReplaceAllString(m, " "), -1)); n > 1 {
+						t.Errorf("%q/%q: the %s's %s says it %d times: %q", tc.recName, tc.dbName, what, el, n, m)
+					}
+				}
+			}
+			if !strings.Contains(string(b), html.EscapeString(tc.want)) && !strings.Contains(string(b), strings.ReplaceAll(tc.want, " ", "&#160;")) {
+				t.Errorf("%q/%q: the %s does not show %q", tc.recName, tc.dbName, what, tc.want)
+			}
 		}
 	}
 }

@@ -102,6 +102,21 @@ func (e Entry) Label() string {
 	return e.Model
 }
 
+// StyleLabel is the words that say a leaderboard is style-controlled.
+const StyleLabel = "style-controlled"
+
+// VariantName is the name a variant's document carries, and every place
+// that shows the document (its page, the front page, its charts, the
+// index) shows as it is: name with the variant's label once, "Overall
+// (style-controlled)". A name that already says so (an api.leaderboard
+// row named "Overall (style control)") is kept as it is.
+func VariantName(name, variant string) string {
+	if variant != leaderboard.VariantStyle || strings.Contains(strings.ToLower(name), "style") {
+		return name
+	}
+	return name + " (" + StyleLabel + ")"
+}
+
 // Build makes the document of a validated ranked record.
 func Build(rec *leaderboard.Record, m Meta) *Document {
 	name := rec.Name
@@ -114,9 +129,7 @@ func Build(rec *leaderboard.Record, m Meta) *Document {
 	var of string
 	if rec.Variant == leaderboard.VariantStyle {
 		of = strings.TrimSuffix(rec.Leaderboard, "-"+leaderboard.VariantStyle)
-		if m.Name == "" {
-			name += " (style-controlled)"
-		}
+		name = VariantName(name, rec.Variant)
 	}
 	d := &Document{
 		Leaderboard: rec.Leaderboard,
