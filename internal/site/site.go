@@ -13,14 +13,17 @@ package site
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/battle"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 )
@@ -63,7 +66,7 @@ func Index(f Front) ([]byte, error) {
 			variants[l.VariantOf] = append(variants[l.VariantOf], l)
 		}
 	}
-	for _, l := range f.Index.Leaderboards {
+	for _, l := range frontOrder(f.Index.Leaderboards) {
 		if l.VariantOf != "" && hasBoard(f.Index, l.VariantOf) {
 			continue // shown with the leaderboard it is a variant of
 		}
@@ -80,6 +83,31 @@ func Index(f Front) ([]byte, error) {
 		v.Boards = append(v.Boards, c)
 	}
 	return render("front", v)
+}
+
+// frontOrder returns the leaderboards in the front page's order: overall
+// first, then the others by slug, each variant right after the
+// leaderboard it varies (or where that one would be).
+func frontOrder(boards []snapshot.IndexEntry) []snapshot.IndexEntry {
+	// key: (0 for overall and its variants, else 1; the plain slug; 0 for
+	// the plain leaderboard, 1 for a variant).
+	key := func(l snapshot.IndexEntry) (int, string, int) {
+		plain, variant := l.Leaderboard, 0
+		if l.VariantOf != "" {
+			plain, variant = l.VariantOf, 1
+		}
+		if plain == battle.Overall {
+			return 0, plain, variant
+		}
+		return 1, plain, variant
+	}
+	out := slices.Clone(boards)
+	slices.SortStableFunc(out, func(a, b snapshot.IndexEntry) int {
+		fa, pa, va := key(a)
+		fb, pb, vb := key(b)
+		return cmp.Or(cmp.Compare(fa, fb), strings.Compare(pa, pb), cmp.Compare(va, vb), strings.Compare(a.Leaderboard, b.Leaderboard))
+	})
+	return out
 }
 
 // Board is what a leaderboard's page shows: its latest document, its

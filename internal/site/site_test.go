@@ -3,6 +3,7 @@ package site
 import (
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,37 @@ func TestVariantNamedOnce(t *testing.T) {
 				t.Errorf("%q/%q: the %s does not show %q", tc.recName, tc.dbName, what, tc.want)
 			}
 		}
+	}
+}
+
+// TestFrontOrder: overall first, then the others by slug, each variant
+// next to its leaderboard, whatever the index's order.
+func TestFrontOrder(t *testing.T) {
+	e := func(slug, of string) snapshot.IndexEntry {
+		return snapshot.IndexEntry{Leaderboard: slug, Name: slug, VariantOf: of, Identifier: "snapshot_2025-03-14_09-26-00"}
+	}
+	idx := &snapshot.Index{Leaderboards: []snapshot.IndexEntry{
+		e("zoology", ""), e("genomics-style", "genomics"), e("anatomy", ""), e("overall-style", "overall"),
+		e("oncology", ""), e("overall", ""), e("genomics", ""), e("pathology-style", "pathology"),
+	}}
+	var got []string
+	for _, l := range frontOrder(idx.Leaderboards) {
+		got = append(got, l.Leaderboard)
+	}
+	want := []string{"overall", "overall-style", "anatomy", "genomics", "genomics-style", "oncology", "pathology-style", "zoology"}
+	if !slices.Equal(got, want) {
+		t.Errorf("order %q, want %q", got, want)
+	}
+	b, err := Index(Front{Index: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cards []string
+	for _, m := range regexp.MustCompile(`<h2><a href="([^/"]*)/index.html"`).FindAllStringSubmatch(string(b), -1) {
+		cards = append(cards, m[1])
+	}
+	if want := []string{"overall", "anatomy", "genomics", "oncology", "pathology-style", "zoology"}; !slices.Equal(cards, want) {
+		t.Errorf("cards %q, want %q", cards, want)
 	}
 }
 
