@@ -115,7 +115,7 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 	if clix.ShowProgress(c, stdout, stderr, log, os.Getenv) {
 		// A spinner while connecting and while the database runs the
 		// query (the time goes there), then the lines written.
-		bar = clix.NewProgress(stderr, tool, "connecting to "+pgconf.Describe(cfg), "lines", 0)
+		bar = clix.NewProgress(log, "connecting to "+pgconf.Describe(cfg), "lines", 0)
 		o.Progress = func(n int64) { bar.Describe("writing battles"); bar.Set(n) }
 		defer bar.Finish()
 	}

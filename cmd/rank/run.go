@@ -240,7 +240,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	}
 
 	if progress {
-		bar := clix.NewProgress(stderr, tool, "bootstrap", "rounds", int64(agg.Rounds(o)))
+		bar := clix.NewProgress(log, "bootstrap", "rounds", int64(agg.Rounds(o)))
 		o.Progress = func() { bar.Add(1) }
 		defer bar.Finish()
 	}
@@ -322,7 +322,7 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, l
 		clix.NoteTerminalStdin(stdin, log, "battles")
 	}
 	if progress {
-		bar := clix.NewProgress(stderr, tool, "reading "+in.label, "", size)
+		bar := clix.NewProgress(log, "reading "+in.label, "", size)
 		r = bar.Reader(r)
 		defer bar.Finish()
 	}

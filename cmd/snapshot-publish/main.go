@@ -206,7 +206,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				// The last stage of a pipe on a terminal shows the wait
 				// for the stages before it; the line goes at the end of
 				// the input.
-				bar := clix.NewProgress(stderr, tool, "reading stdin", "", 0)
+				bar := clix.NewProgress(log, "reading stdin", "", 0)
 				defer bar.Finish()
 				in = bar.Reader(stdin)
 			}

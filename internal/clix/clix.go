@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -61,6 +62,32 @@ type Logger struct {
 	tool string
 	w    io.Writer
 	json *slog.Logger
+
+	mu   sync.Mutex
+	over io.Writer // a progress line's, while one is drawn (see above)
+}
+
+// above sends plain messages to w, a progress line's container, which
+// writes them above the line, while it is drawn; nil sends them to the
+// logger's writer again.
+func (l *Logger) above(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.over = w
+}
+
+// print writes a plain message: above the progress line when one is
+// drawn, else on the logger's writer.
+func (l *Logger) print(s string) {
+	l.mu.Lock()
+	over := l.over
+	l.mu.Unlock()
+	if over != nil {
+		if _, err := io.WriteString(over, s); err == nil {
+			return
+		}
+	}
+	io.WriteString(l.w, s)
 }
 
 // NewLogger returns the logger for tool writing to w, configured from the
@@ -95,7 +122,7 @@ func (l *Logger) Warnf(format string, args ...any) {
 		l.json.Warn(msg, "event", "warning")
 		return
 	}
-	fmt.Fprintf(l.w, "%s: %s\n", l.tool, Printable(msg))
+	l.print(fmt.Sprintf("%s: %s\n", l.tool, Printable(msg)))
 }
 
 // Event records a structured event (start, complete, ...). Plain mode drops
@@ -118,9 +145,9 @@ func (l *Logger) Error(err error) {
 		l.json.Error(err.Error(), attrs...)
 		return
 	}
-	fmt.Fprintf(l.w, "%s: %s\n", l.tool, Printable(err.Error()))
+	l.print(fmt.Sprintf("%s: %s\n", l.tool, Printable(err.Error())))
 	if hint != "" {
-		fmt.Fprintf(l.w, "%s: hint: %s\n", l.tool, Printable(hint))
+		l.print(fmt.Sprintf("%s: hint: %s\n", l.tool, Printable(hint)))
 	}
 }
 

@@ -8,10 +8,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
+	"github.com/vbauerster/cupwriter"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // NoProgress is the name of the flag every tool has (NoProgressFlag).
@@ -48,66 +52,150 @@ func isPipe(w io.Writer) bool {
 	return err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0
 }
 
-// Progress draws one line on a terminal, redrawn five times a second: what
-// the tool does, how far it is (with the total and a percentage when
-// known), how fast it goes (from its first second on: a rate over less
-// than a second is noise), and for how long. Before the first Add it shows
-// a spinner. Its methods are safe for concurrent use; a nil *Progress does
-// nothing, so that callers need not test whether one is drawn.
+// Progress is one line on the terminal, drawn by mpb
+// (github.com/vbauerster/mpb) five times a second: what the tool does,
+// how far it is (with the total and a percentage when known), how fast it
+// goes (from its first second on: a rate over less than a second is
+// noise), and for how long. Before the first Add or Set it shows a
+// spinner. While it is drawn, the logger's messages are written above it.
+// Its methods are safe for concurrent use; a nil *Progress does nothing,
+// so that callers need not test whether one is drawn.
+//
+// A panic while drawing stops the line and is raised again by Finish, in
+// the tool's goroutine, so that the tool ends as an internal failure.
 type Progress struct {
-	w     io.Writer
-	tool  string
+	log   *Logger
 	unit  string // "rounds", "rows"; "" counts bytes
 	total int64  // 0 when unknown
 	start time.Time
 	now   func() time.Time
-	width int // of the terminal, 0 when unknown
 
-	what  atomic.Pointer[string]
-	done  atomic.Int64
-	added atomic.Bool
-
-	mu      sync.Mutex
-	frame   int
-	drawn   bool
-	stop    chan struct{}
-	finish  sync.Once
-	stopped sync.WaitGroup
+	container *mpb.Progress
+	bar       *mpb.Bar
+	what      atomic.Pointer[string]
+	done      atomic.Int64
+	counting  atomic.Bool
+	frame     int // of the spinner; drawn by one goroutine at a time
+	panics    exitcode.Group
+	finish    sync.Once
 }
 
-// progressInterval is how often the line is redrawn.
+// progressInterval is how often the line is drawn again.
 const progressInterval = 200 * time.Millisecond
 
-// NewProgress starts drawing a progress line for tool on w: what it does
-// ("reading stdin", "bootstrap"), the unit it counts ("" for bytes) and
-// the total (0 when unknown). Finish clears it.
-func NewProgress(w io.Writer, tool, what, unit string, total int64) *Progress {
-	p := &Progress{w: w, tool: tool, unit: unit, total: total, start: time.Now(), now: time.Now, stop: make(chan struct{})}
-	if f, ok := w.(*os.File); ok {
-		p.width, _, _ = term.GetSize(int(f.Fd()))
-	}
+// NewProgress starts drawing a progress line for log's tool on log's
+// writer (stderr): what it does ("reading stdin", "bootstrap"), the unit
+// it counts ("" for bytes) and the total (0 when unknown). Finish clears
+// it.
+func NewProgress(log *Logger, what, unit string, total int64) *Progress {
+	return newProgress(log, what, unit, total, time.Now, false)
+}
+
+// newProgress is NewProgress on the clock now; force draws on a writer
+// that is not a terminal, as on one 100 columns wide.
+func newProgress(log *Logger, what, unit string, total int64, now func() time.Time, force bool) *Progress {
+	p := &Progress{log: log, unit: unit, total: total, start: now(), now: now}
 	p.what.Store(&what)
-	p.stopped.Add(1)
-	go func() {
-		defer p.stopped.Done()
-		t := time.NewTicker(progressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.draw()
-			}
-		}
-	}()
+	options := []mpb.ContainerOption{mpb.WithConsoleWriter(sizedWriter{cupwriter.New(log.w, force)}),
+		mpb.WithRefreshRate(progressInterval), mpb.WithWidth(100)}
+	if force {
+		options = append(options, mpb.WithAutoRefresh())
+	}
+	p.container = mpb.New(options...)
+	p.bar = p.container.New(total, mpb.NopStyle(),
+		mpb.PrependDecorators(p.decorator(p.describe), p.decorator(p.amount), p.decorator(p.rate)),
+		mpb.AppendDecorators(p.decorator(p.elapsed)),
+		mpb.BarRemoveOnComplete())
+	log.above(p.container)
 	return p
 }
+
+// sizedWriter is mpb's terminal writer, for a terminal that may not know
+// its size (a pseudo-terminal nobody sized says 0 columns, on which mpb
+// would draw nothing): 80 columns then.
+type sizedWriter struct{ *cupwriter.Writer }
+
+func (w sizedWriter) GetTermSize() (width, height int, err error) {
+	width, height, err = w.Writer.GetTermSize()
+	if err != nil || width <= 0 {
+		return 80, 24, nil
+	}
+	return width, max(height, 1), nil
+}
+
+// decorator is one part of the line, drawn by part; a panic there stops
+// the line (see Finish).
+func (p *Progress) decorator(part func(elapsed time.Duration) string) decor.Decorator {
+	return decor.Any(func(decor.Statistics) string {
+		defer p.panics.Catch()
+		select {
+		case <-p.panics.Panicked():
+			return ""
+		default:
+		}
+		return part(p.now().Sub(p.start))
+	})
+}
+
+// The parts of the line: "rank: bootstrap", "  5,250/21,000 rounds
+// (25%)" or a spinner frame, "  2,625 rounds/s", and after two spaces
+// "2s".
+
+func (p *Progress) describe(time.Duration) string {
+	return p.log.tool + ": " + *p.what.Load()
+}
+
+var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (p *Progress) amount(time.Duration) string {
+	if !p.counting.Load() {
+		p.frame++
+		return "  " + spinner[(p.frame-1)%len(spinner)]
+	}
+	done := p.done.Load()
+	if p.total <= 0 {
+		return "  " + p.quantity(done)
+	}
+	s := p.quantity(done) + "/" + p.quantity(p.total)
+	if p.unit != "" {
+		s = Thousands(done) + "/" + p.quantity(p.total)
+	}
+	return fmt.Sprintf("  %s (%d%%)", s, min(100, done*100/p.total))
+}
+
+func (p *Progress) rate(elapsed time.Duration) string {
+	if !p.counting.Load() || elapsed < time.Second {
+		return ""
+	}
+	return "  " + p.quantity(int64(float64(p.done.Load())/elapsed.Seconds())) + "/s"
+}
+
+func (p *Progress) elapsed(elapsed time.Duration) string {
+	return elapsed.Truncate(time.Second).String()
+}
+
+// quantity writes n units: bytes in B, kB, MB, GB (mpb's SizeB1000);
+// counts with thousands separators and the unit.
+func (p *Progress) quantity(n int64) string {
+	switch {
+	case p.unit != "":
+		return Thousands(n) + " " + p.unit
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("% .1f", decor.SizeB1000(n))
+}
+
+// Thousands writes n with commas between groups of three digits, as
+// English does: 16,788.
+func Thousands(n int64) string { return english.Sprintf("%d", n) }
+
+var english = message.NewPrinter(language.English)
 
 // Add counts n more units done.
 func (p *Progress) Add(n int64) {
 	if p != nil {
-		p.added.Store(true)
+		p.counting.Store(true)
 		p.done.Add(n)
 	}
 }
@@ -115,7 +203,7 @@ func (p *Progress) Add(n int64) {
 // Set says how many units are done in all.
 func (p *Progress) Set(n int64) {
 	if p != nil {
-		p.added.Store(true)
+		p.counting.Store(true)
 		p.done.Store(n)
 	}
 }
@@ -136,20 +224,19 @@ func (p *Progress) Reader(r io.Reader) io.Reader {
 	return &countingReader{r: r, p: p}
 }
 
-// Finish stops drawing and clears the line. It may be called more than
-// once.
+// Finish stops drawing and clears the line; messages go straight to the
+// terminal again. It may be called more than once. A panic that stopped
+// the drawing is raised again here.
 func (p *Progress) Finish() {
 	if p == nil {
 		return
 	}
-	p.finish.Do(func() { close(p.stop) })
-	p.stopped.Wait()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		io.WriteString(p.w, "\r\x1b[K")
-		p.drawn = false
-	}
+	p.finish.Do(func() {
+		p.bar.Abort(true)
+		p.container.Wait()
+		p.log.above(nil)
+	})
+	p.panics.Wait()
 }
 
 type countingReader struct {
@@ -164,83 +251,6 @@ func (c *countingReader) Read(b []byte) (int, error) {
 		c.p.Finish()
 	}
 	return n, err
-}
-
-var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-
-func (p *Progress) draw() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	io.WriteString(p.w, "\r\x1b[K"+p.line())
-	p.drawn = true
-	p.frame++
-}
-
-// line is the text of the line at this moment.
-func (p *Progress) line() string {
-	elapsed := p.now().Sub(p.start)
-	done := p.done.Load()
-	parts := []string{p.tool + ": " + *p.what.Load()}
-	if !p.added.Load() {
-		parts = append(parts, spinner[p.frame%len(spinner)])
-	} else {
-		amount := p.amount(done)
-		if p.total > 0 {
-			if p.unit == "" {
-				amount += "/" + p.amount(p.total)
-			} else {
-				amount = thousands(done) + "/" + p.amount(p.total)
-			}
-			amount += fmt.Sprintf(" (%d%%)", min(100, done*100/p.total))
-		}
-		parts = append(parts, amount)
-		if elapsed >= time.Second {
-			parts = append(parts, p.amount(int64(float64(done)/elapsed.Seconds()))+"/s")
-		}
-	}
-	parts = append(parts, elapsed.Truncate(time.Second).String())
-	line := strings.Join(parts, "  ")
-	// A line longer than the terminal would wrap, and the next frame
-	// would not draw over it.
-	if p.width > 1 && utf8.RuneCountInString(line) >= p.width {
-		line = string([]rune(line)[:p.width-1])
-	}
-	return line
-}
-
-// amount writes n units: bytes in B, kB, MB, GB; counts with thousands
-// separators and the unit.
-func (p *Progress) amount(n int64) string {
-	if p.unit == "" {
-		switch {
-		case n < 1000:
-			return fmt.Sprintf("%d B", n)
-		case n < 1000_000:
-			return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-		case n < 1000_000_000:
-			return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-		}
-		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
-	}
-	return thousands(n) + " " + p.unit
-}
-
-// thousands writes n with a comma between groups of three digits.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // NoteTerminalStdin says on stderr, when stdin is a terminal, that the

@@ -95,6 +95,32 @@ func OnPTY(t testing.TB, f func(tty *os.File)) string {
 	return <-shown
 }
 
+// clearLine is what a progress line (clix, drawn by mpb) writes to draw
+// over its last frame: the cursor up a line, and the screen cleared below.
+const clearLine = "\x1b[1A\x1b[J"
+
+// ProgressFrames reads what a terminal showed of one progress line: the
+// frames drawn, each a single line drawn over the one before, the last
+// cleared at the end. It fails when a frame holds more than one line (two
+// lines on the screen at once) or the line is left on the screen.
+func ProgressFrames(screen string) ([]string, error) {
+	if screen == "" {
+		return nil, nil
+	}
+	if !strings.HasSuffix(screen, clearLine) {
+		return nil, fmt.Errorf("the line is not cleared at the end: %q", screen)
+	}
+	var frames []string
+	for _, chunk := range strings.Split(strings.TrimSuffix(screen, clearLine), clearLine) {
+		line, ok := strings.CutSuffix(chunk, "\r\n")
+		if !ok || strings.ContainsAny(line, "\r\n") {
+			return nil, fmt.Errorf("not one line drawn over the one before: %q in %q", chunk, screen)
+		}
+		frames = append(frames, line)
+	}
+	return frames, nil
+}
+
 // SlowReader returns a reader of data that waits d before its first byte,
 // as a stage behind a slow one does: long enough for a progress line to be
 // drawn.

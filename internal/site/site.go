@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 )
@@ -39,7 +40,7 @@ var files embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"odd":       func(n int) bool { return n%2 == 1 },
-	"thousands": snapshot.Thousands,
+	"thousands": clix.Thousands,
 	"split": func(s string) []string {
 		if s == "" {
 			return nil

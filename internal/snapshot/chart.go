@@ -8,8 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
@@ -172,7 +171,7 @@ func title(d *Document, sty text.Style, max vg.Length) string {
 	if t, err := time.Parse(time.RFC3339, d.PublishedAt); err == nil {
 		date = t.UTC().Format("2006-01-02")
 	}
-	rest := fmt.Sprintf(" — %s — %s battles", CleanText(date), Thousands(d.Battles))
+	rest := fmt.Sprintf(" — %s — %s battles", CleanText(date), clix.Thousands(d.Battles))
 	return shorten(sty, CleanText(d.Name), max-textWidth(sty, rest)) + rest
 }
 
@@ -191,12 +190,6 @@ func confidence(c float64) float64 {
 	}
 	return c
 }
-
-// Thousands writes n with commas between groups of three digits, as
-// English does: 16,788.
-func Thousands(n int64) string { return english.Sprintf("%d", n) }
-
-var english = message.NewPrinter(language.English)
 
 // scoreTicks marks a score axis from min to max with a labelled tick every
 // 1, 2 or 5 × 10^k points, the step that gives 6 to 15 of them, and four

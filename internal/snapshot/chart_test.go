@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -134,7 +135,7 @@ func TestChart(t *testing.T) {
 					t.Errorf("the chart lacks %s's ranks %d-%d", e.Model, e.RankBest, e.RankWorst)
 				}
 			}
-			for _, want := range []string{"2025-03-14", Thousands(d.Battles) + " battles", d.Identifier, "95% interval"} {
+			for _, want := range []string{"2025-03-14", clix.Thousands(d.Battles) + " battles", d.Identifier, "95% interval"} {
 				if !strings.Contains(got, want) {
 					t.Errorf("the chart lacks %q", want)
 				}
