@@ -6,6 +6,8 @@
 package exitcode
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"syscall"
@@ -105,4 +107,22 @@ func WriteError(what string, err error) error {
 		}
 	}
 	return New(Failure, err)
+}
+
+// IsTLS reports whether err is a TLS failure that a retry will not
+// change: a certificate that does not verify (unknown authority, wrong
+// host name, expired or invalid), an alert from the server, or an answer
+// that is not TLS at all. The databases and S3 alike report it as
+// configuration.
+func IsTLS(err error) bool {
+	var (
+		cv  *tls.CertificateVerificationError
+		rh  tls.RecordHeaderError
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		alt tls.AlertError
+	)
+	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) ||
+		errors.As(err, &ci) || errors.As(err, &alt)
 }

@@ -6,8 +6,6 @@ package pgconf
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -214,15 +212,5 @@ func configHint(pe *pgconn.PgError) string {
 // isTLS reports whether err is a refusal of TLS or a certificate that
 // failed verification: settings to fix, not a failure that may pass.
 func isTLS(err error) bool {
-	var (
-		cv  *tls.CertificateVerificationError
-		rh  tls.RecordHeaderError
-		ua  x509.UnknownAuthorityError
-		he  x509.HostnameError
-		ci  x509.CertificateInvalidError
-		alt tls.AlertError
-	)
-	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) ||
-		errors.As(err, &ci) || errors.As(err, &alt) ||
-		strings.Contains(err.Error(), "server refused TLS connection")
+	return exitcode.IsTLS(err) || strings.Contains(err.Error(), "server refused TLS connection")
 }

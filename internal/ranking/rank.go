@@ -96,16 +96,7 @@ func (a *Aggregator) canonical(b *board) data {
 	}
 	merged := map[ck]int64{}
 	a.each(b, func(k cellKey, n int64) {
-		i, j, o := local[k.a], local[k.b], k.o
-		if i > j {
-			i, j = j, i
-			switch o {
-			case battle.AWins:
-				o = battle.BWins
-			case battle.BWins:
-				o = battle.AWins
-			}
-		}
+		i, j, o, _ := orient(local[k.a], local[k.b], k.o)
 		merged[ck{i, j, o}] += n
 		d.votes[i] += n
 		d.votes[j] += n
@@ -134,6 +125,21 @@ func (a *Aggregator) canonical(b *board) data {
 	}
 	d.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	return d
+}
+
+// orient returns a battle between models i and j with the lower index
+// first (i < j), its outcome seen from it, and whether they swapped.
+func orient(i, j int32, o battle.Outcome) (int32, int32, battle.Outcome, bool) {
+	if i <= j {
+		return i, j, o, false
+	}
+	switch o {
+	case battle.AWins:
+		o = battle.BWins
+	case battle.BWins:
+		o = battle.AWins
+	}
+	return j, i, o, true
 }
 
 // Records ranks every leaderboard, in output order. A leaderboard goes

@@ -169,15 +169,9 @@ func (a *Aggregator) styleCanonical(slug string, consume bool) styleData {
 	d.votes = make([]int64, len(gids))
 	// oriented is a row with I < J, its outcome and features seen from I.
 	oriented := func(r *styleRow) style.Row {
-		i, j, o, x := local[r.a], local[r.b], r.o, r.d
-		if i > j {
-			i, j = j, i
-			switch o {
-			case battle.AWins:
-				o = battle.BWins
-			case battle.BWins:
-				o = battle.AWins
-			}
+		i, j, o, swapped := orient(local[r.a], local[r.b], r.o)
+		x := r.d
+		if swapped {
 			for f := range x {
 				x[f] = -x[f]
 			}

@@ -1,8 +1,6 @@
 package sink
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -140,20 +138,10 @@ func regionHint(err error) string {
 // that could not be built; otherwise the endpoint could not be reached or
 // stopped answering.
 func classifyNoAnswer(err error) error {
-	var (
-		cv  *tls.CertificateVerificationError
-		rh  tls.RecordHeaderError
-		ua  x509.UnknownAuthorityError
-		he  x509.HostnameError
-		ci  x509.CertificateInvalidError
-		alt tls.AlertError
-		se  *smithy.SerializationError
-	)
+	var se *smithy.SerializationError
 	msg := err.Error()
 	switch {
-	case errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &he) ||
-		errors.As(err, &ci) || errors.As(err, &alt) ||
-		strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+	case exitcode.IsTLS(err) || strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		return exitcode.WithHint(exitcode.Config, err, hintTLS)
 	case strings.Contains(msg, "malformed HTTP"):
 		// Something answers that does not speak HTTP: another service's
