@@ -73,17 +73,22 @@ func table(w io.Writer, records []leaderboard.Record) error {
 			fmt.Fprintf(w, "%s: %d battles, %d models, %d ranked (%s intervals from %d %s rounds, seed %d)\n",
 				title, r.Battles, r.Models, len(r.Entries), level, r.Params.Bootstrap, cmp.Or(methods[r.Fit.Intervals], "bootstrap"), r.Provenance.Seed)
 		}
+		rankCol := "rank"
 		if r.Params.Significant {
-			fmt.Fprintf(w, "ranks by significance (--significant): 1 + the models whose %s interval lies wholly above\n", level)
+			// Two measures side by side: say what each is, so that a
+			// significance rank outside its range does not read as an error.
+			rankCol = "sig.rank"
+			fmt.Fprintf(w, "ranks by significance (--significant): sig.rank = 1 + the models whose %s interval lies wholly above; ranks = %s, another measure that need not contain sig.rank\n",
+				level, rangeMeaning(r, level))
 		}
 		if len(r.Dropped) > 0 {
 			fmt.Fprintf(w, "%s\n", dropped(r))
 		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "rank\t  ranks\ttier\tmodel\t  score\t   %s interval\t  votes\tflags\n", level)
+		fmt.Fprintf(tw, "%s\t  ranks\ttier\tmodel\t  score\t   %s interval\t  votes\tflags\n", rankCol, level)
 		for _, e := range r.Entries {
-			fmt.Fprintf(tw, "%4d\t%7s\t%4d\t%s\t%7.1f\t%7.1f .. %-7.1f\t%7d\t%s\n", e.Rank, rankRange(e), e.Tier, clix.Printable(e.Model), e.Score,
+			fmt.Fprintf(tw, "%*d\t%7s\t%4d\t%s\t%7.1f\t%7.1f .. %-7.1f\t%7d\t%s\n", len(rankCol), e.Rank, rankRange(e), e.Tier, clix.Printable(e.Model), e.Score,
 				e.CILower, e.CIUpper, e.Votes, strings.Join(e.Flags, ","))
 		}
 		if err := tw.Flush(); err != nil {
@@ -102,6 +107,14 @@ func table(w io.Writer, records []leaderboard.Record) error {
 		}
 	}
 	return nil
+}
+
+// rangeMeaning says where a leaderboard's rank ranges come from.
+func rangeMeaning(r leaderboard.Record, level string) string {
+	if r.Style != nil && r.Style.Intervals == leaderboard.IntervalsSandwich {
+		return "the ranks its " + level + " interval allows"
+	}
+	return "the ranks held in " + level + " of the bootstrap rounds"
 }
 
 // pairsTable writes a leaderboard's pairs (rank --pairs) after its table:
@@ -231,7 +244,12 @@ func rankRange(e leaderboard.Entry) string {
 // numeric cells are numbers.
 func writeCSV(w io.Writer, records []leaderboard.Record) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"leaderboard", "rank", "model", "score", "ci_lower", "ci_upper", "votes", "flags", "rank_best", "rank_worst", "tier"})
+	rank := "rank"
+	if len(records) > 0 && records[0].Params.Significant {
+		// Not the place by score: the column says which rank it is.
+		rank = "significance_rank"
+	}
+	cw.Write([]string{"leaderboard", rank, "model", "score", "ci_lower", "ci_upper", "votes", "flags", "rank_best", "rank_worst", "tier"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
 	for _, r := range records {
 		slug := r.Leaderboard

@@ -41,8 +41,12 @@ refits: "fit" says which in "intervals".
 Each entry also has the range of ranks the model plausibly holds
 ("rank_best", "rank_worst": quantiles of its rank among the listed models
 over the same bootstrap rounds) and a "tier" (1 at the top): walking down
-the board, a model opens a new tier when its best plausible rank is worse
-than the worst plausible rank of the current tier's first model. The
+the board, a model opens a new tier when its score interval no longer
+overlaps the interval of the current tier's first model (its ci_upper is
+below that model's ci_lower). With --significant, "rank" is 1 + the models
+whose interval lies wholly above: another measure than the rank range,
+which need not contain it (the table heads it sig.rank, the CSV
+significance_rank). The
 record's "head_to_head" lists, for every pair of listed models that met,
 [i, j, wins of i, wins of j, ties] (i < j index the entries); --pairs adds
 "pairs", every pair spelled out with its predicted win probability.
@@ -89,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "bootstrap", Value: 1000, EnvVars: []string{"NUM_BOOTSTRAP"}, Usage: "bootstrap `ROUNDS` for the intervals (1 to 5000)"},
 			&cli.IntFlag{Name: "min-votes", Value: 10, EnvVars: []string{"MIN_EVALS"}, Usage: "least `VOTES` a model needs to be listed"},
-			&cli.BoolFlag{Name: "significant", EnvVars: []string{"SIGNIFICANT"}, Usage: "rank = 1 + the number of models whose interval lies wholly above (ties allowed)"},
+			&cli.BoolFlag{Name: "significant", EnvVars: []string{"SIGNIFICANT"}, Usage: "rank = 1 + the number of models whose interval lies wholly above (ties allowed); the table's sig.rank, the CSV's significance_rank"},
 			&cli.Float64Flag{Name: "confidence", Value: ranking.DefaultConfidence, EnvVars: []string{"CONFIDENCE"}, Usage: "`LEVEL` of the score and rank intervals (0.5 to 0.999), which --significant and the tiers use too"},
 			&cli.BoolFlag{Name: "pairs", Usage: "spell out every pair of listed models, with its battles, wins, ties and predicted win probability: in each record, or after each table"},
 			&cli.IntFlag{Name: "min-battles", Value: 30, EnvVars: []string{"MIN_TOTAL_BATTLES"}, Usage: "skip a leaderboard with fewer `BATTLES` (all leaderboards only)"},

@@ -172,6 +172,26 @@ func TestVariantNamedOnce(t *testing.T) {
 	}
 }
 
+// TestSignificanceRankLabelled: with ranks by significance beside the
+// rank ranges, the page heads the column for what it is and says the two
+// measures differ; without, it does not.
+func TestSignificanceRankLabelled(t *testing.T) {
+	d := board()
+	for _, sig := range []bool{false, true} {
+		d.Params.Significant = sig
+		b, err := BoardPage(Board{Doc: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(b)
+		for _, want := range []string{`<th class="n">Rank (sig.)</th>`, "Rank (by significance): 1 + the number of models whose 90% interval lies wholly above", "need not contain the rank by significance"} {
+			if strings.Contains(page, want) != sig {
+				t.Errorf("significant %v: the page holds %q: %v", sig, want, !sig)
+			}
+		}
+	}
+}
+
 // TestFrontOrder: overall first, then the others by slug, each variant
 // next to its leaderboard, whatever the index's order.
 func TestFrontOrder(t *testing.T) {
