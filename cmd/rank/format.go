@@ -266,6 +266,36 @@ func writeCSV(w io.Writer, records []leaderboard.Record) error {
 	return cw.Error()
 }
 
+// csvLeavesOut says, in one line, what of records the CSV cannot carry:
+// the skipped leaderboards, with why, and the style coefficients; "" when
+// it carries everything.
+func csvLeavesOut(records []leaderboard.Record) string {
+	var skips, styles []string
+	for _, r := range records {
+		slug := r.Leaderboard
+		if r.Variant == leaderboard.VariantStyle {
+			slug = leaderboard.StyleSlug(slug)
+		}
+		switch {
+		case r.Status == leaderboard.Skipped:
+			skips = append(skips, fmt.Sprintf("%s (%s)", slug, skipped(r)))
+		case r.Style != nil && len(r.Style.Coefficients) > 0:
+			styles = append(styles, slug)
+		}
+	}
+	var parts []string
+	if len(skips) > 0 {
+		parts = append(parts, "the skipped leaderboards: "+strings.Join(skips, ", "))
+	}
+	if len(styles) > 0 {
+		parts = append(parts, "the style coefficients of "+strings.Join(styles, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "the CSV leaves out " + strings.Join(parts, "; and ") + " (--format table or ndjson shows them)"
+}
+
 // textCell keeps a spreadsheet from reading a text cell as a formula.
 func textCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {

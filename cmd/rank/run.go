@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			&cli.StringFlag{Name: "leaderboard", EnvVars: []string{"LEADERBOARD_SLUG"}, Usage: "compute only the leaderboard `SLUG` (default: all)"},
 			&cli.Uint64Flag{Name: "seed", Value: DefaultSeed, Usage: "bootstrap `SEED`: the same seed and battles give the same output"},
 			&cli.IntFlag{Name: "threads", Value: runtime.NumCPU(), DefaultText: "all cores", Usage: "bootstrap `THREADS` (the output does not depend on it)"},
-			&cli.StringFlag{Name: "format", DefaultText: "table on a terminal, else ndjson", Usage: "output `FORMAT`: ndjson (for snapshot-publish), table (for people) or csv"},
+			&cli.StringFlag{Name: "format", DefaultText: "table on a terminal, else ndjson", Usage: "output `FORMAT`: ndjson (for snapshot-publish), table (for people) or csv (one row per entry: a line on stderr names what it leaves out, the skipped leaderboards and the style coefficients)"},
 			&cli.IntFlag{Name: "max-models", Value: DefaultMaxModels, EnvVars: []string{"MAX_MODELS"}, Usage: "refuse an input with more distinct `MODELS` (bad input)"},
 			&cli.IntFlag{Name: "max-categories", Value: DefaultMaxCategories, EnvVars: []string{"MAX_CATEGORIES"}, Usage: "refuse an input with more distinct `CATEGORIES` (bad input)"},
 			&cli.Int64Flag{Name: "max-battles", Value: DefaultMaxBattles, EnvVars: []string{"MAX_BATTLES"}, Usage: "refuse an input of more `BATTLES` in all, counts included (bad input)"},
@@ -273,6 +273,9 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		err = writeTable(w, records)
 	case "csv":
 		err = writeCSV(w, records)
+		if note := csvLeavesOut(records); note != "" {
+			log.Warnf("%s", note)
+		}
 	}
 	if err == nil {
 		err = w.Flush()
