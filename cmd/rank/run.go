@@ -58,6 +58,14 @@ rank as they are, as NDJSON or as one JSON array of battles. A stream that
 starts with a battles-export header must end with its trailer. Lines are at
 most 1 MiB. Nothing is written unless the whole input is valid.
 
+Inputs are added up, so no battle may come twice: the same file named
+twice is a usage error; two inputs with the same bytes, or two
+battles-export streams whose time windows (from --since, or the start, to
+--until, or the export time) overlap, are bad input. Exports of windows
+that do not overlap rank together.
+A file without a header has no window: it ranks with others, but then the
+records carry no as_of (said on stderr).
+
 When the maximum likelihood does not exist (a model that only won or only
 lost, comparison graph in pieces), the leaderboard says so in "fit", the
 entries are flagged, and every model gets one virtual tie against a phantom
@@ -197,6 +205,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	var lines, battles int64
 	var known []battle.LeaderboardName
 	var moments []battle.Moment
+	var streams, hand []string // inputs with a header; with battles and none
 	var empty []input
 	for _, name := range names {
 		in, err := read(c.Context, name, stdin, stderr, log, agg, sc, o.StyleControl, progress)
@@ -207,7 +216,12 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		if err != nil {
 			return exitcode.New(exitcode.BadInput, fmt.Errorf("%s:1: %v", in.label, err))
 		}
-		moments = append(moments, m)
+		switch {
+		case in.header != nil:
+			moments, streams = append(moments, m), append(streams, in.label)
+		case in.lines > 0: // battle lines without a header: no moment
+			moments, hand = append(moments, m), append(hand, in.label)
+		}
 		lines, battles = lines+in.lines, battles+in.battles
 		if in.header != nil {
 			known = append(known, in.header.Leaderboards...)
@@ -256,6 +270,17 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	at := battle.Join(moments)
 	for i := range records {
 		records[i].AsOf, records[i].ExportedAt = battle.Format(at.AsOf), battle.Format(at.ExportedAt)
+		if len(hand) > 0 && records[i].Provenance.Filter != nil {
+			// Battles of any time came in: no window holds them all.
+			records[i].Provenance.Filter.Since, records[i].Provenance.Filter.Until = "", ""
+			if *records[i].Provenance.Filter == (leaderboard.Filter{}) {
+				records[i].Provenance.Filter = nil
+			}
+		}
+	}
+	if len(hand) > 0 && len(streams) > 0 {
+		log.Warnf("as_of left out: %s %s battle lines without a battles-export header, whose time is unknown (mixed with the export %s); snapshot-publish dates such records by the publish time",
+			strings.Join(hand, ", "), pick(len(hand) == 1, "holds", "hold"), strings.Join(streams, ", "))
 	}
 	for _, r := range records {
 		warnIllPosed(log, r)
@@ -318,22 +343,32 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, l
 			return in, exitcode.New(exitcode.Usage, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err)))
 		}
 		defer f.Close()
+		if err := sc.src.open(in.label, f); err != nil {
+			return in, err
+		}
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			size = st.Size()
 		}
 		r = f
-	} else if f, ok := stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
-			in.pipe = true
+	} else {
+		f, _ := stdin.(*os.File)
+		if err := sc.src.open(in.label, f); err != nil {
+			return in, err
 		}
-		clix.NoteTerminalStdin(stdin, log, "battles")
+		if f != nil {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
+				in.pipe = true
+			}
+			clix.NoteTerminalStdin(stdin, log, "battles")
+		}
 	}
 	if progress {
 		bar := clix.NewProgress(log, "reading "+in.label, "", size)
 		r = bar.Reader(r)
 		defer bar.Finish()
 	}
-	counted := &countingReader{r: r}
+	sum := sc.src.hasher()
+	counted := &countingReader{r: hashingReader{r: r, h: sum}}
 	d := battle.NewDecoder(counted, in.label)
 	d.SetStyle(style)
 	headerSeen := false
@@ -369,6 +404,9 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, l
 		}
 	}
 	in.bytes = counted.n
+	if err := sc.src.read(in.label, sum, in.bytes); err != nil {
+		return in, err
+	}
 	if err := d.Err(); err != nil {
 		var te *textin.Error
 		if errors.As(err, &te) {
@@ -428,6 +466,13 @@ func nothing(in input) string {
 		return "is empty"
 	}
 	return fmt.Sprintf("holds no battle (%d bytes: blank lines or an empty array)", in.bytes)
+}
+
+func pick(c bool, yes, no string) string {
+	if c {
+		return yes
+	}
+	return no
 }
 
 func or(s, dflt string) string {

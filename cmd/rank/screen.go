@@ -47,20 +47,22 @@ type screen struct {
 	err        error
 
 	inputs int
-	filter battle.Filter // of the first input
+	filter battle.Filter // of the inputs so far (sources.stream)
 	first  string        // the first input's name
+	src    *sources      // the inputs read so far
 }
 
 func newScreen(log *clix.Logger, maxModels, maxCategories int, maxBattles int64) *screen {
 	return &screen{log: log, maxModels: maxModels, maxCategories: maxCategories, maxBattles: maxBattles,
-		categories: map[string]bool{}}
+		categories: map[string]bool{}, src: newSources()}
 }
 
 // input checks an input's header (nil for a file of battle lines only)
-// before its battles are counted: every input must hold the same part of
-// the arena, or the leaderboards would mix filtered and unfiltered
-// battles. It returns the header with its unpublishable leaderboards
-// dropped.
+// before its battles are counted: every input must hold the battles of the
+// same leaderboard filter, or the leaderboards would mix filtered and
+// unfiltered battles, and no two streams may overlap in time (sources).
+// It returns the header with its unpublishable leaderboards dropped and
+// the filter of every stream so far.
 func (s *screen) input(label string, h *battle.Header) (*battle.Header, error) {
 	var f battle.Filter
 	if h != nil {
@@ -74,16 +76,23 @@ func (s *screen) input(label string, h *battle.Header) (*battle.Header, error) {
 	}
 	s.inputs++
 	if s.inputs == 1 {
-		s.filter, s.first = f, label
-	} else if f != s.filter {
+		s.first = label
+		s.filter.Leaderboard = f.Leaderboard
+	} else if f.Leaderboard != s.filter.Leaderboard {
 		return nil, exitcode.WithHint(exitcode.BadInput,
-			fmt.Errorf("%s holds %s, but %s holds %s", label, describeFilter(f), s.first, describeFilter(s.filter)),
-			"rank inputs exported with the same --leaderboard, --since and --until together")
+			fmt.Errorf("%s holds %s, but %s holds %s", label, describeFilter(battle.Filter{Leaderboard: f.Leaderboard}), s.first,
+				describeFilter(battle.Filter{Leaderboard: s.filter.Leaderboard})),
+			"rank inputs exported with the same --leaderboard together")
 	}
 	if h == nil {
 		return nil, nil
 	}
+	var err error
+	if s.filter, err = s.src.stream(label, h, s.filter); err != nil {
+		return nil, err
+	}
 	c := *h
+	c.Filter = s.filter
 	c.Leaderboards = nil
 	for _, lb := range h.Leaderboards {
 		if err := names.Leaderboard(lb.Slug); err != nil {
