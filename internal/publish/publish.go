@@ -259,7 +259,9 @@ func (p *publisher) run(ctx context.Context) error {
 	// Without the database, previous snapshots are read from the places;
 	// a dry run reads them only when asked for the diff, so that it can
 	// check a file offline.
-	if !p.o.DB && p.comparing() && (!p.o.DryRun || p.o.Diff) {
+	// So are the latest snapshots that records without as_of may already
+	// be (sameAsLatest).
+	if !p.o.DB && (p.comparing() || withoutAsOf(inputs)) && (!p.o.DryRun || p.o.Diff) {
 		p.readers, err = p.openReaders(ctx, targets)
 		defer func() {
 			for _, c := range p.opened {
@@ -269,7 +271,7 @@ func (p *publisher) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p.filesCompared = true
+		p.filesCompared = p.comparing()
 	}
 
 	// Leaderboards go through the database one after the other, in input
@@ -527,6 +529,10 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, star
 		s.SnapshotID, s.Existing = res.SnapshotID, res.Existing
 		meta = snapshot.Meta{Identifier: res.Identifier, SnapshotID: res.SnapshotID, PublishedAt: res.PublishedAt,
 			Name: res.Name, Models: res.Models}
+	} else if same, err := p.sameAsLatest(ctx, rec); err != nil {
+		return s, meta, err
+	} else if same != nil {
+		meta, s.Existing = *same, true
 	} else if p.filesCompared {
 		s.Identifier = meta.Identifier
 		if held, err := p.guardFiles(ctx, &s, j, runTime(j.in.rec, start)); err != nil || held {
@@ -635,6 +641,10 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 			s.Where = append(s.Where, where[1:]...)
 			return s, nil
 		}
+	} else if same, err := p.sameAsLatest(ctx, rec); err != nil {
+		return s, err
+	} else if same != nil {
+		s.Identifier, s.Existing = same.Identifier, true
 	} else if p.filesCompared {
 		held, err := p.guardFiles(ctx, &s, j, runTime(j.in.rec, start))
 		if err != nil || held {
@@ -645,6 +655,47 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 	s.Where = append(s.Where, where...)
 	s.Status = StatusWouldPublish
 	return s, nil
+}
+
+// withoutAsOf reports whether a ranked record of inputs has no as_of.
+func withoutAsOf(inputs []input) bool {
+	for _, in := range inputs {
+		if _, run := in.rec.AsOfTime(); !run && in.rec.Status == leaderboard.Ranked {
+			return true
+		}
+	}
+	return false
+}
+
+// sameAsLatest finds, without the database, the snapshot a record without
+// as_of already is, as the database does (store.PublishSnapshot): the
+// leaderboard's latest snapshot in the first place that has one
+// (SLUG/latest.json), when it holds the same numbers. It returns that
+// snapshot's meta, under which the files are the same again, or nil.
+func (p *publisher) sameAsLatest(ctx context.Context, rec *leaderboard.Record) (*snapshot.Meta, error) {
+	if _, run := rec.AsOfTime(); run {
+		return nil, nil
+	}
+	for _, objs := range p.readers {
+		key := rec.Leaderboard + "/latest.json"
+		b, found, err := objs.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("%s: read %s: %w", objs, key, err)
+		}
+		if !found {
+			continue
+		}
+		var d snapshot.Document
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: %s is not a snapshot document: %v", objs, key, err))
+		}
+		published, err := time.Parse(time.RFC3339Nano, d.PublishedAt)
+		if err != nil || !snapshot.SameNumbers(&d, rec) {
+			return nil, nil
+		}
+		return &snapshot.Meta{Identifier: d.Identifier, SnapshotID: d.SnapshotID, PublishedAt: published.UTC(), Name: d.Name}, nil
+	}
+	return nil, nil
 }
 
 // optOut says whether err is the database's answer to a style-controlled

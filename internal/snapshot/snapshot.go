@@ -30,6 +30,24 @@ func Description(rec *leaderboard.Record) string {
 	return fmt.Sprintf("Leaderboard snapshot with %d evaluations and %d ranked models", rec.Battles, len(rec.Entries))
 }
 
+// SameNumbers reports whether d holds rec's numbers as the database
+// compares them (store.PublishSnapshot): the same battles and entries,
+// each with the same model, rank, score, bounds (to numeric(10,6)) and
+// votes.
+func SameNumbers(d *Document, rec *leaderboard.Record) bool {
+	if d.Battles != rec.Battles || len(d.Entries) != len(rec.Entries) || d.Variant != rec.Variant {
+		return false
+	}
+	for i, e := range rec.Entries {
+		o := d.Entries[i].Entry
+		if o.Model != e.Model || o.Rank != e.Rank || o.Votes != e.Votes || Round6(o.Score) != Round6(e.Score) ||
+			Round6(o.CILower) != Round6(e.CILower) || Round6(o.CIUpper) != Round6(e.CIUpper) {
+			return false
+		}
+	}
+	return true
+}
+
 // Round6 rounds x to 6 decimals, as numeric(10,6) stores it, so that the
 // documents and the database carry the same numbers.
 func Round6(x float64) float64 {
