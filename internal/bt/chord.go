@@ -252,11 +252,22 @@ func (c *Chord) gradient(p Problem, it int, w *Work) {
 		gradHess(p, 0, w.r, w.e, w.g, nil, nil)
 		return
 	}
-	clear(w.g)
+	g := w.g
+	clear(g)
+	at, gi := int32(-1), 0.0 // g[I] of a run of pairs in a register (see hessVec)
 	for k, q := range p.Pairs {
+		if q.I != at {
+			if at >= 0 {
+				g[at] = gi
+			}
+			at, gi = q.I, g[q.I]
+		}
 		d := Alpha * (q.N*c.p0[k] - q.W)
-		w.g[q.I] += d
-		w.g[q.J] -= d
+		gi += d
+		g[q.J] -= d
+	}
+	if at >= 0 {
+		g[at] = gi
 	}
 }
 

@@ -117,11 +117,21 @@ func (s *OneStep) Round(q Problem, w *Work) []float64 {
 	// only the change of the counts remains (the virtual ties cancel).
 	b := w.next
 	clear(b)
+	at, bi := int32(-1), 0.0 // b[I] of a run of pairs in a register (see hessVec)
 	for k, pr := range q.Pairs {
+		if pr.I != at {
+			if at >= 0 {
+				b[at] = bi
+			}
+			at, bi = pr.I, b[pr.I]
+		}
 		ref := s.ref.Pairs[k]
 		d := Alpha * ((pr.N-ref.N)*s.p0[k] - (pr.W - ref.W))
-		b[pr.I] -= d
+		bi -= d
 		b[pr.J] += d
+	}
+	if at >= 0 {
+		b[at] = bi
 	}
 	if s.ic != nil {
 		// Conjugate gradients end in n steps in exact arithmetic; the

@@ -93,6 +93,12 @@ type incomplete struct {
 	pt  *pattern
 	val []float64 // per entry of pt
 	d   []float64 // per position
+	// For apply, set by solveForm: 1/d, and L's columns (Lᵀ's rows) as
+	// the rows of the entries below the diagonal, with their values.
+	inv        []float64
+	tptr, trow []int32   // column i is trow[tptr[i]:tptr[i+1]]
+	tval       []float64 // per entry of the columns
+	tentry     []int32   // the entry of pt behind each
 	// scratch for the factorisation
 	row  []float64
 	mark []int32
@@ -100,8 +106,37 @@ type incomplete struct {
 
 func newIncomplete(pt *pattern) *incomplete {
 	m := len(pt.model)
-	return &incomplete{pt: pt, val: make([]float64, len(pt.col)), d: make([]float64, m),
+	f := &incomplete{pt: pt, val: make([]float64, len(pt.col)), d: make([]float64, m),
+		inv: make([]float64, m), tptr: make([]int32, m+1), trow: make([]int32, len(pt.col)),
+		tval: make([]float64, len(pt.col)), tentry: make([]int32, len(pt.col)),
 		row: make([]float64, m), mark: make([]int32, m)}
+	// Lay out the columns: entry u of row i in column pt.col[u], rows
+	// increasing within a column as the rows are walked in order.
+	for _, k := range pt.col {
+		f.tptr[k+1]++
+	}
+	for k := range m {
+		f.tptr[k+1] += f.tptr[k]
+	}
+	next := slices.Clone(f.tptr[:m])
+	for i := range int32(m) {
+		for u := pt.ptr[i]; u < pt.ptr[i+1]; u++ {
+			k := pt.col[u]
+			f.trow[next[k]], f.tentry[next[k]] = i, u
+			next[k]++
+		}
+	}
+	return f
+}
+
+// solveForm sets what apply reads from val and d.
+func (f *incomplete) solveForm() {
+	for i, d := range f.d {
+		f.inv[i] = 1 / d
+	}
+	for t, u := range f.tentry {
+		f.tval[t] = f.val[u]
+	}
 }
 
 // factor computes the factor of the Laplacian of pair weights wt with
@@ -158,6 +193,7 @@ func (f *incomplete) factor(p Problem, wt, dg []float64) bool {
 		}
 		f.d[i] = math.Sqrt(s)
 	}
+	f.solveForm()
 	return true
 }
 
@@ -165,28 +201,19 @@ func (f *incomplete) factor(p Problem, wt, dg []float64) bool {
 // positions, 0 for a grounded model, and, when grounded, z projected
 // orthogonally to 1 (the Laplacian's pseudo-inverse when the factor is
 // complete). y (len n) is scratch: a factor serves several goroutines.
+//
+// Both triangular solves gather, L's by its rows and Lᵀ's by L's
+// columns, each row's sum in two registers: scattered into memory, the
+// updates of one entry by successive rows would each wait for the store
+// of the one before.
 func (f *incomplete) apply(r, z, y []float64) {
 	pt := f.pt
 	y = y[:len(pt.model)]
 	for i, m := range pt.model {
-		// Two running sums: one waits for each of its additions.
-		var s0, s1 float64
-		u, end := pt.ptr[i], pt.ptr[i+1]
-		for ; u+2 <= end; u += 2 {
-			s0 += f.val[u] * y[pt.col[u]]
-			s1 += f.val[u+1] * y[pt.col[u+1]]
-		}
-		if u < end {
-			s0 += f.val[u] * y[pt.col[u]]
-		}
-		y[i] = (r[m] - (s0 + s1)) / f.d[i]
+		y[i] = (r[m] - gather(f.val, pt.col, y, pt.ptr[i], pt.ptr[i+1])) * f.inv[i]
 	}
 	for i := len(y) - 1; i >= 0; i-- {
-		v := y[i] / f.d[i]
-		y[i] = v
-		for u := pt.ptr[i]; u < pt.ptr[i+1]; u++ {
-			y[pt.col[u]] -= f.val[u] * v
-		}
+		y[i] = (y[i] - gather(f.tval, f.trow, y, f.tptr[i], f.tptr[i+1])) * f.inv[i]
 	}
 	for i, m := range pt.model {
 		z[m] = y[i]
@@ -195,6 +222,21 @@ func (f *incomplete) apply(r, z, y []float64) {
 		z[pt.ground] = 0
 		centre(z)
 	}
+}
+
+// gather returns the sum of val[u]·y[at[u]] over u in [lo, hi), in two
+// running sums: one waits for each of its additions.
+func gather(val []float64, at []int32, y []float64, lo, hi int32) float64 {
+	var s0, s1 float64
+	u := lo
+	for ; u+2 <= hi; u += 2 {
+		s0 += val[u] * y[at[u]]
+		s1 += val[u+1] * y[at[u+1]]
+	}
+	if u < hi {
+		s0 += val[u] * y[at[u]]
+	}
+	return s0 + s1
 }
 
 // busiest returns the model with the most pairs: the best one to ground.

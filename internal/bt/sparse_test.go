@@ -373,6 +373,7 @@ func TestAndersonFallsBack(t *testing.T) {
 	for i := range c.ic.val {
 		c.ic.val[i] *= 0.03
 	}
+	c.ic.solveForm()
 	w := new(Work)
 	for range 3 {
 		q := resampled(rng, p, cells)
