@@ -114,13 +114,12 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 	if !bt.WellPosed(p) {
 		return run(p, draws, start, OneStep, o, true)
 	}
-	// Start with the method the rounds likely need: one-step rounds when
-	// resamples with a model that has no loss or no win are expected in
-	// more than a quarter of the share. The other method runs (without
-	// progress reports) only when the count of ill-posed rounds says so:
-	// the method is the count's, whichever ran first.
+	// Start with the method the rounds likely need. The other method runs
+	// (without progress reports) only when the count of ill-posed rounds
+	// says so: the method is the count's, whichever ran first, and a
+	// wrong guess costs the pass it made.
 	first := Refit
-	if singleFailures(p, cells) > share/4 {
+	if oneStepLikely(singleFailures(p, cells), share, o.Rounds) {
 		first = OneStep
 	}
 	res := run(p, draws, start, first, o, true)
@@ -132,6 +131,27 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 		res = run(p, draws, start, want, o, false)
 	}
 	return res
+}
+
+// oneStepLikely reports whether the rounds should start as one-step
+// rounds, when a share u of the resamples is expected to be ill posed
+// (singleFailures): whether more than share of the rounds will be ill
+// posed with a probability above 1/4, by the normal approximation of the
+// binomial count. A refit pass costs about three one-step passes on the
+// sparse boards where the choice is close, so starting with the refits is
+// worth it only when they will most likely stand. u matches the share of
+// ill-posed rounds to about a tenth on such boards.
+func oneStepLikely(u, share float64, rounds int) bool {
+	if u <= 0 {
+		return false
+	}
+	r := float64(rounds)
+	limit := math.Floor(share*r) + 0.5 // more than share·rounds: beyond this
+	sd := math.Sqrt(r * u * (1 - min(u, 1)))
+	if sd == 0 {
+		return r*u > limit
+	}
+	return 0.5*math.Erfc((limit-r*u)/sd/math.Sqrt2) > 0.25
 }
 
 // singleFailures estimates the share of resamples in which some model

@@ -183,3 +183,32 @@ func TestOneStepRoundsCentred(t *testing.T) {
 		}
 	}
 }
+
+// Rounds start as one-step rounds when more than the share of them will
+// likely be ill posed: not when an ill-posed resample is expected in 1.4%
+// or 1.8% of 1000 rounds (at most 25 allowed: 14 and 20 of a sparse
+// board's rounds measured), and yes from about 2.2% (26 measured at
+// 3.25%). The guess rises with the expected share, whatever the rounds.
+func TestOneStepLikely(t *testing.T) {
+	for _, tc := range []struct {
+		u    float64
+		want bool
+	}{{0, false}, {0.0143, false}, {0.0183, false}, {0.0325, true}, {0.025, true}, {0.2, true}, {1, true}} {
+		if got := oneStepLikely(tc.u, 0.025, 1000); got != tc.want {
+			t.Errorf("share %v of 1000 rounds expected ill posed: one-step first %v, want %v", tc.u, got, tc.want)
+		}
+	}
+	for _, rounds := range []int{1, 10, 100, 1000, 5000} {
+		prev := false
+		for u := 0.0; u <= 1; u += 0.001 {
+			got := oneStepLikely(u, 0.025, rounds)
+			if prev && !got {
+				t.Fatalf("%d rounds: one-step first at a lower share than %v, not at it", rounds, u)
+			}
+			prev = got
+		}
+		if !prev {
+			t.Errorf("%d rounds: refits first though every resample is ill posed", rounds)
+		}
+	}
+}
