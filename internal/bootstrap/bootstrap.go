@@ -213,7 +213,7 @@ func run(p bt.Problem, draws *plan, start []float64, m Method, o Options, progre
 			var ratings []float64
 			switch {
 			case step != nil:
-				if !bt.WellPosed(q) {
+				if !step.WellPosed(q) {
 					illPosed.Add(1)
 				}
 				ratings = step.Round(q, work)

@@ -29,6 +29,7 @@ type Chord struct {
 	edges     []edge      // the reference's pairs
 	at        []float64   // where every refit starts: the reference's ratings
 	p0        []float64   // P(I beats J) at at, per pair of the reference
+	twoWay    []int32     // the reference's pairs with results both ways (see twoWay)
 }
 
 // NewChord prepares refits of problems like ref, whose fit (Fit's
@@ -37,7 +38,7 @@ type Chord struct {
 // be factored, which Fit's ratings of ref never cause.
 func NewChord(ref Problem, at []float64) (*Chord, bool) {
 	n := ref.Models
-	c := &Chord{n: n, wellPosed: WellPosed(ref), edges: edgesOf(ref), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs))}
+	c := &Chord{n: n, wellPosed: WellPosed(ref), edges: edgesOf(ref), at: slices.Clone(at), p0: make([]float64, len(ref.Pairs)), twoWay: twoWay(ref)}
 	for k, q := range ref.Pairs {
 		c.p0[k] = sigmoid(Alpha * (at[q.I] - at[q.J]))
 	}
@@ -101,7 +102,7 @@ func (c *Chord) Refit(p Problem, tol float64, w *Work) Result {
 	w.resize(c.n)
 	r := w.r
 	copy(r, c.at)
-	if !c.wellPosed || !WellPosed(p) {
+	if !c.wellPosed || !wellPosed(p, c.twoWay) {
 		return c.fit(p, tol, w, 0)
 	}
 	if c.ic != nil {

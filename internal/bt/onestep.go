@@ -35,6 +35,7 @@ type OneStep struct {
 	dg    []float64
 	inv   []float64   // dense: H⁻¹ (shifted when without prior)
 	ic    *incomplete // sparse: H's factor
+	two   []int32     // the pairs with results both ways (see twoWay)
 }
 
 // NewOneStep prepares the one-step rounds of p from its fit by Fit. It
@@ -42,7 +43,7 @@ type OneStep struct {
 // result never causes.
 func NewOneStep(p Problem, fit Result) (*OneStep, bool) {
 	n := p.Models
-	s := &OneStep{ref: p, edges: edgesOf(p), at: slices.Clone(fit.Ratings), prior: fit.Prior, p0: make([]float64, len(p.Pairs))}
+	s := &OneStep{ref: p, edges: edgesOf(p), at: slices.Clone(fit.Ratings), prior: fit.Prior, p0: make([]float64, len(p.Pairs)), two: twoWay(p)}
 	if s.prior > 0 {
 		// The virtual ties tie the ratings to 0: the optimum is the
 		// centred ratings shifted by the c at which the gradient's sum
@@ -101,6 +102,12 @@ func uncentre(r []float64, prior float64) []float64 {
 	}
 	return out
 }
+
+// WellPosed reports whether the maximum likelihood of q, a resample of
+// the fit's problem (the same models and pairs, other counts), exists:
+// bt.WellPosed(q), in a pass over the pairs that can join models in
+// resamples (see twoWay).
+func (s *OneStep) WellPosed(q Problem) bool { return wellPosed(q, s.two) }
 
 // oneStepForcing is the relative residual to which a sparse round's
 // equation is solved: the round's error is about that share of its

@@ -306,20 +306,10 @@ func TestMMReachesOptimum(t *testing.T) {
 // by brute force on small random problems, some with pairs of no battles.
 func TestWellPosedIsStrongConnectivity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 12))
-	seen := map[bool]int{}
-	for range 3000 {
-		n := 2 + rng.IntN(6)
-		p := Problem{Models: n}
-		for i := range n {
-			for j := i + 1; j < n; j++ {
-				if rng.IntN(4) == 0 {
-					continue
-				}
-				q := Pair{I: int32(i), J: int32(j), N: float64(rng.IntN(4))}
-				q.W = []float64{0, q.N / 2, q.N}[rng.IntN(3)]
-				p.Pairs = append(p.Pairs, q)
-			}
-		}
+	seen, resamples := map[bool]int{}, map[bool]int{}
+	// brute decides by the transitive closure of the beat graph.
+	brute := func(p Problem) bool {
+		n := p.Models
 		reach := make([][]bool, n)
 		for i := range reach {
 			reach[i] = make([]bool, n)
@@ -340,19 +330,51 @@ func TestWellPosedIsStrongConnectivity(t *testing.T) {
 				}
 			}
 		}
-		want := true
 		for i := range n {
 			for j := range n {
-				want = want && reach[i][j]
+				if !reach[i][j] {
+					return false
+				}
 			}
 		}
-		if got := WellPosed(p); got != want {
-			t.Fatalf("WellPosed %v, want %v: %+v", got, want, p)
-		}
-		seen[want]++
+		return true
 	}
-	if seen[true] < 300 || seen[false] < 300 {
-		t.Fatalf("cases: %v", seen)
+	for range 3000 {
+		n := 2 + rng.IntN(6)
+		// A problem of wins, losses and ties per pair, and one whose
+		// counts are at most those (a resample's).
+		p, q := Problem{Models: n}, Problem{Models: n}
+		for i := range n {
+			for j := i + 1; j < n; j++ {
+				if rng.IntN(4) == 0 {
+					continue
+				}
+				var c, d [3]float64 // wins, losses, ties
+				for o := range c {
+					if rng.IntN(2) == 0 {
+						c[o] = float64(1 + rng.IntN(3))
+						d[o] = float64(rng.IntN(int(c[o]) + 1))
+					}
+				}
+				p.Pairs = append(p.Pairs, Pair{I: int32(i), J: int32(j), N: c[0] + c[1] + c[2], W: c[0] + c[2]/2})
+				q.Pairs = append(q.Pairs, Pair{I: int32(i), J: int32(j), N: d[0] + d[1] + d[2], W: d[0] + d[2]/2})
+			}
+		}
+		for _, x := range []Problem{p, q} {
+			want := brute(x)
+			if got := WellPosed(x); got != want {
+				t.Fatalf("WellPosed %v, want %v: %+v", got, want, x)
+			}
+			seen[want]++
+		}
+		want := brute(q)
+		if got := wellPosed(q, twoWay(p)); got != want {
+			t.Fatalf("a resample: %v, want %v: %+v of %+v", got, want, q, p)
+		}
+		resamples[want]++
+	}
+	if seen[true] < 600 || seen[false] < 600 || resamples[true] < 300 || resamples[false] < 300 {
+		t.Fatalf("cases: %v, resamples: %v", seen, resamples)
 	}
 }
 
