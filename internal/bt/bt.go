@@ -230,7 +230,7 @@ func (w *Work) newtonDense(p Problem, prior, tol float64) (int, bool) {
 // 50 a step, where an incomplete Cholesky factor would take fewer but cost
 // more to build than they save. Should they not reach the residual asked
 // for in cgSteps, the steps that remain use the incomplete Cholesky factor
-// of their own Hessian (grounded exactly when prior is 0).
+// of their own Hessian.
 func (w *Work) newtonSparse(p Problem, prior, tol float64) (int, bool) {
 	w.diag = grow(w.diag, p.Models)
 	jacobi := func(v, z []float64) {
@@ -256,11 +256,7 @@ func (w *Work) newtonSparse(p Problem, prior, tol float64) (int, bool) {
 			if cgSolve(edges, w.wt, w.dg, jacobi, w.next, w.step, newtonForcing, cgSteps, &w.cg) {
 				return true
 			}
-			ground := -1
-			if prior == 0 {
-				ground = busiest(p)
-			}
-			ic = newIncomplete(newPattern(p, ground))
+			ic = newIncomplete(newPattern(p), prior == 0)
 		}
 		if !ic.factor(p, w.wt, w.dg) {
 			return false

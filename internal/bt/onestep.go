@@ -57,11 +57,7 @@ func NewOneStep(p Problem, fit Result) (*OneStep, bool) {
 	s.wt, s.dg = make([]float64, len(p.Pairs)), make([]float64, n)
 	gradHess(p, s.prior, s.at, e, g, s.wt, s.dg)
 	if !Dense(p) {
-		ground := -1
-		if s.prior == 0 {
-			ground = busiest(p)
-		}
-		s.ic = newIncomplete(newPattern(p, ground))
+		s.ic = newIncomplete(newPattern(p), s.prior == 0)
 		return s, s.ic.factor(p, s.wt, s.dg)
 	}
 	h := make([]float64, n*n)
