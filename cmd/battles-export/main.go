@@ -130,7 +130,7 @@ func exportBattles(c *cli.Context, stdout, stderr io.Writer, log *clix.Logger) e
 	bar.Describe("querying the database")
 	stats, err := export.Run(c.Context, conn, stdout, o)
 	if err != nil {
-		return err
+		return pgconf.At(cfg, err)
 	}
 	if len(stats.Unlisted) > 0 {
 		reread := ""

@@ -76,7 +76,11 @@ func Load(flagURL string, getenv func(string) string) (*pgx.ConnConfig, error) {
 		}
 	}
 	o.conn = ConnString(flagURL, getenv)
-	return o.config()
+	cfg, err := o.config()
+	if err == nil {
+		remember(cfg, o)
+	}
+	return cfg, err
 }
 
 // Config parses a connection string, as Load does for the one it chooses;
@@ -120,8 +124,11 @@ func Connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 			fmt.Errorf("the database server refuses a setting of the connection: %s", pe.Message),
 			"server settings come from the parameters of --database-url or DATABASE_URL and from PGOPTIONS: correct or remove it")
 	}
+	if errors.As(err, &pe) && (pe.Code == "3D000" || strings.HasPrefix(pe.Code, "28")) {
+		return nil, exitcode.WithHint(exitcode.Config, fmt.Errorf("cannot connect to %s: %w", Place(cfg), unwrapConnect(err)), connectHint(cfg, pe))
+	}
 	if err != nil {
-		return nil, Classify(fmt.Errorf("cannot connect to %s: %w", Describe(cfg), unwrapConnect(err)))
+		return nil, Classify(fmt.Errorf("cannot connect to %s: %w", Place(cfg), unwrapConnect(err)))
 	}
 	return conn, nil
 }
@@ -199,9 +206,9 @@ func Classify(err error) error {
 func configHint(pe *pgconn.PgError) string {
 	switch {
 	case strings.HasPrefix(pe.Code, "28"):
-		return "check the user and password (DATABASE_URL, POSTGRES_USER/POSTGRES_PASSWORD or PGUSER/PGPASSWORD)"
+		return "check the user and password (--database-url, DATABASE_URL, POSTGRES_USER/POSTGRES_PASSWORD or PGUSER/PGPASSWORD)"
 	case pe.Code == "3D000":
-		return "check the database name (POSTGRES_DB or PGDATABASE)"
+		return "check the database name (--database-url, DATABASE_URL, POSTGRES_DB or PGDATABASE)"
 	case pe.Code == "42501":
 		return "the role needs the privileges listed in the README"
 	default:

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/clix"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/guard"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
@@ -93,12 +94,12 @@ func (p *publisher) openReaders(ctx context.Context, targets []*target) ([]sink.
 		if _, err := os.Stat(p.o.Dir); err == nil {
 			objs, err := sink.NewDir(p.o.Dir)
 			if err != nil {
-				return nil, fmt.Errorf("--dir %s: %w", p.o.Dir, err)
+				return nil, fmt.Errorf("%s %s: %w", clix.FlagName("dir", "SNAPSHOT_DIR"), p.o.Dir, err)
 			}
 			p.opened = append(p.opened, objs)
 			out = append(out, objs)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, exitcode.New(exitcode.Config, fmt.Errorf("--dir %s: %w", p.o.Dir, err))
+			return nil, exitcode.New(exitcode.Config, fmt.Errorf("%s %s: %w", clix.FlagName("dir", "SNAPSHOT_DIR"), p.o.Dir, err))
 		}
 	}
 	return out, nil

@@ -200,6 +200,11 @@ func checkDir(dir string) error {
 				return exitcode.WithHint(exitcode.Config, fmt.Errorf("%s: %s %s: permission denied", name, what, p),
 					"publish to a folder this user may write in, or change the folder's permissions")
 			}
+			if why := sink.Unwritable(p); why != "" {
+				// Access says yes to root even there.
+				return exitcode.WithHint(exitcode.Config, fmt.Errorf("%s %s: %s is %s", name, dir, p, why),
+					"publish to a folder that can be created here (this file system takes no new folders)")
+			}
 			return nil
 		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 			parent := filepath.Dir(p)

@@ -82,6 +82,8 @@ type publisher struct {
 	readers       []sink.Objects
 	filesCompared bool
 	opened        []io.Closer // folders opened only to be read
+	// db is the database's configuration, to name it in its errors.
+	db *pgx.ConnConfig
 }
 
 // Run reads and checks every leaderboard record of o.Files, then publishes
@@ -206,6 +208,7 @@ func (p *publisher) run(ctx context.Context) error {
 			return err
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
+		p.db = cfg
 		opts := store.Options{Visibility: p.o.Visibility, Now: p.o.Now}
 		if p.o.AfterSnapshot != nil {
 			opts.AfterSnapshot = func(ctx context.Context, _ pgx.Tx) error { p.o.AfterSnapshot(ctx); return nil }
@@ -247,7 +250,7 @@ func (p *publisher) run(ctx context.Context) error {
 		} else {
 			objs, err := sink.NewDir(p.o.Dir)
 			if err != nil {
-				return fmt.Errorf("--dir %s: %w", p.o.Dir, err)
+				return fmt.Errorf("%s %s: %w", clix.FlagName("dir", "SNAPSHOT_DIR"), p.o.Dir, err)
 			}
 			defer objs.Close()
 			targets = append(targets, &target{sink: sink.New(objs)})
@@ -511,6 +514,7 @@ func (p *publisher) publishDB(ctx context.Context, st *store.Store, j *job, star
 	meta := snapshot.Meta{Identifier: snapshot.Identifier(at), PublishedAt: at}
 	if st != nil {
 		res, err := st.PublishSnapshot(ctx, rec)
+		err = pgconf.At(p.db, err)
 		if optOut(rec, err) {
 			p.skipStyle(rec)
 			s.Status, s.Reason = StatusSkipped, leaderboard.ReasonNoStyleLeaderboard
@@ -624,6 +628,7 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 	s.Identifier = snapshot.Identifier(runTime(rec, start))
 	if st != nil {
 		res, err := st.Check(ctx, rec)
+		err = pgconf.At(p.db, err)
 		if optOut(rec, err) {
 			p.skipStyle(rec)
 			s.Status, s.Reason = StatusSkipped, leaderboard.ReasonNoStyleLeaderboard

@@ -82,7 +82,7 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 	if o.Dir != "" {
 		objs, err := sink.NewDir(o.Dir)
 		if err != nil {
-			return fmt.Errorf("--dir %s: %w", o.Dir, err)
+			return fmt.Errorf("%s %s: %w", clix.FlagName("dir", "SNAPSHOT_DIR"), o.Dir, err)
 		}
 		defer objs.Close()
 		places = append(places, objs)

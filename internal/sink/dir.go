@@ -38,7 +38,15 @@ type Dir struct {
 // and removes stale temporary files from it and its leaderboard folders.
 func NewDir(root string) (*Dir, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, classifyFS(err)
+		// The folder cannot be made where it was asked for: the place's
+		// fault, never a bug.
+		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
+			return nil, exitcode.WithHint(exitcode.Usage, err, "name a folder, or a path where one can be created")
+		}
+		if c := classifyFS(err); exitcode.Code(c) != exitcode.Failure {
+			return nil, c
+		}
+		return nil, exitcode.WithHint(exitcode.Config, err, "publish to a folder that can be created here (this file system takes no new folders)")
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
