@@ -63,31 +63,39 @@ type Logger struct {
 	w    io.Writer
 	json *slog.Logger
 
-	mu   sync.Mutex
-	over io.Writer // a progress line's, while one is drawn (see above)
+	mu       sync.Mutex
+	progress *Progress // the line drawn, if any (see above)
 }
 
-// above sends plain messages to w, a progress line's container, which
-// writes them above the line, while it is drawn; nil sends them to the
-// logger's writer again.
-func (l *Logger) above(w io.Writer) {
+// above sends plain messages above the progress line p while it is drawn;
+// nil sends them to the logger's writer again.
+func (l *Logger) above(p *Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.over = w
+	l.progress = p
 }
 
 // print writes a plain message: above the progress line when one is
 // drawn, else on the logger's writer.
 func (l *Logger) print(s string) {
 	l.mu.Lock()
-	over := l.over
+	p := l.progress
 	l.mu.Unlock()
-	if over != nil {
-		if _, err := io.WriteString(over, s); err == nil {
+	if p != nil {
+		if _, err := io.WriteString(p.container, s); err == nil {
 			return
 		}
 	}
 	io.WriteString(l.w, s)
+}
+
+// endProgress clears the progress line, if one is drawn, so that a last
+// message reaches the terminal before the tool exits.
+func (l *Logger) endProgress() {
+	l.mu.Lock()
+	p := l.progress
+	l.mu.Unlock()
+	p.stop()
 }
 
 // NewLogger returns the logger for tool writing to w, configured from the
@@ -256,6 +264,7 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 	if err == nil {
 		return exitcode.OK
 	}
+	log.endProgress() // the action may still run, with its line drawn
 	if p, ok := err.(*panicked); ok {
 		log.Error(exitcode.WithHint(exitcode.Failure, fmt.Errorf("internal error: panic: %v", p.value),
 			"this is a bug; the stack follows"))

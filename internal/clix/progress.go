@@ -106,7 +106,7 @@ func newProgress(log *Logger, what, unit string, total int64, now func() time.Ti
 		mpb.PrependDecorators(p.decorator(p.describe), p.decorator(p.amount), p.decorator(p.rate)),
 		mpb.AppendDecorators(p.decorator(p.elapsed)),
 		mpb.BarRemoveOnComplete())
-	log.above(p.container)
+	log.above(p)
 	return p
 }
 
@@ -231,12 +231,20 @@ func (p *Progress) Finish() {
 	if p == nil {
 		return
 	}
+	p.stop()
+	p.panics.Wait()
+}
+
+// stop stops drawing and clears the line, once.
+func (p *Progress) stop() {
+	if p == nil {
+		return
+	}
 	p.finish.Do(func() {
 		p.bar.Abort(true)
 		p.container.Wait()
 		p.log.above(nil)
 	})
-	p.panics.Wait()
 }
 
 type countingReader struct {

@@ -2,6 +2,7 @@ package clix
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,7 @@ func drawn(t *testing.T, what, unit string, total int64) (*Progress, *syncBuffer
 	var w syncBuffer
 	c := new(clock)
 	p := newProgress(NewLogger("tool", &w, noenv), what, unit, total, c.now, true)
-	t.Cleanup(func() { p.finish.Do(func() { p.bar.Abort(true); p.container.Wait() }) })
+	t.Cleanup(p.stop)
 	return p, &w, c
 }
 
@@ -157,4 +158,19 @@ func TestThousands(t *testing.T) {
 			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// When Run reports an error while the action still draws (a signal's
+// grace ran out), the line is cleared first and the message written
+// straight away, not queued above a line the exit would cut short.
+func TestErrorClearsProgressFirst(t *testing.T) {
+	p, w, _ := drawn(t, "reading", "", 0)
+	waitFor(t, w, "tool: reading")
+	p.log.endProgress()
+	p.log.Error(errors.New("stopped by SIGINT"))
+	if !strings.HasSuffix(w.String(), "\x1b[1A\x1b[Jtool: stopped by SIGINT\n") {
+		t.Errorf("drew %q", w.String())
+	}
+	p.Add(1) // the action, still running, goes on counting
+	p.Finish()
 }
