@@ -74,10 +74,11 @@ func TestJobChecksSettingsFirst(t *testing.T) {
 	}
 }
 
-// TestJobReadsDecimal: the job's own whole numbers read in decimal, as the
+// TestJobOwnVariables: the job's own whole numbers read in decimal, as the
 // tools' do: "010" is ten (sh arithmetic would read octal), a base prefix
-// is refused naming the variable, before anything runs.
-func TestJobReadsDecimal(t *testing.T) {
+// is refused naming the variable, before anything runs; so is a
+// LOG_FORMAT other than json.
+func TestJobOwnVariables(t *testing.T) {
 	needTools(t)
 	for i, c := range []struct {
 		name, value string
@@ -85,6 +86,8 @@ func TestJobReadsDecimal(t *testing.T) {
 		{"RETRY_DELAY_SECONDS", "0x5"},
 		{"JOB_TIMEOUT_SECONDS", "0b1"},
 		{"JOB_TIMEOUT_SECONDS", "000"},
+		{"LOG_FORMAT", "xml"},
+		{"LOG_FORMAT", "text"},
 	} {
 		sh := shells[i%len(shells)]
 		t.Run(c.name+"="+c.value+"/"+sh, func(t *testing.T) {

@@ -64,6 +64,7 @@ refused):
   JOB_TIMEOUT_SECONDS     the whole job's deadline (3600): past it, the stages
                           are stopped and the run ends as transient (5), with
                           an alert and no retry
+  LOG_FORMAT              json or unset: the logs are JSON lines either way
   CORRELATION_ID          id carried by every log line, and the name of the
                           run's record: 1 to 128 letters, digits, '.', '_'
                           or '-', starting with a letter or digit (default:
@@ -106,7 +107,7 @@ for name in DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER P
 	SNAPSHOT_S3_URI SNAPSHOT_S3_PATH_STYLE SNAPSHOT_DIR \
 	PUBLISH_GUARD PUBLISH_GUARD_BATTLES_TOLERANCE PUBLISH_GUARD_GONE_VOTES \
 	PUBLISH_GUARD_SCORE_K PUBLISH_GUARD_ENTRIES_DROP REDIS_URL REDIS_TIMEOUT_SECONDS \
-	RETRY_DELAY_SECONDS JOB_TIMEOUT_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL; do
+	RETRY_DELAY_SECONDS JOB_TIMEOUT_SECONDS CORRELATION_ID ALERT_WEBHOOK_URL LOG_FORMAT; do
 	eval "value=\${$name-}"
 	if [ -z "$value" ]; then unset "$name"; fi
 done
@@ -117,7 +118,9 @@ SNAPSHOT_S3_PATH_STYLE=${SNAPSHOT_S3_PATH_STYLE:-false}
 if [ -z "${CORRELATION_ID-}" ]; then
 	CORRELATION_ID=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 fi
-# The stages log JSON lines carrying the same correlation id.
+# The job and its stages log JSON lines carrying the same correlation id:
+# LOG_FORMAT can only say so (checked below, with the other settings).
+LOG_FORMAT_SET=${LOG_FORMAT-}
 LOG_FORMAT=json
 export CORRELATION_ID LOG_FORMAT
 
@@ -306,6 +309,11 @@ fi
 # Whole numbers are read in decimal, as the tools read theirs: "010" is ten
 # (the leading zeros are dropped before sh arithmetic, which would read
 # octal), and 0x10 or 1_000 are refused.
+case $LOG_FORMAT_SET in
+'' | json | JSON) ;;
+*) fail_early 2 "LOG_FORMAT must be json or unset (the job's logs and its stages' are JSON lines), got $(jq -n --arg s "$LOG_FORMAT_SET" '$s')" ;;
+esac
+
 case $RETRY_DELAY_SECONDS in
 '' | *[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds in decimal digits, got \"$RETRY_DELAY_SECONDS\"" ;;
 esac

@@ -11,5 +11,5 @@ const CheckSettings = "check-settings"
 // that a bad setting stops the run at once, named in the error.
 func CheckSettingsFlag() cli.Flag {
 	return &cli.BoolFlag{Name: CheckSettings,
-		Usage: "check the flags, the variables and the places given, then exit (0 when they can work) without reading or writing anything"}
+		Usage: "check the flags, the variables and the places given, then exit (0 when they can work; on a terminal, one line says so) without reading or writing anything"}
 }

@@ -54,6 +54,39 @@ func IsTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
+// LogFormats are the values LOG_FORMAT may take ("" is text).
+var LogFormats = []string{"text", "json"}
+
+// checkLogFormat refuses a LOG_FORMAT that is neither of LogFormats: it
+// would be read as text without a word.
+func checkLogFormat(getenv func(string) string) error {
+	v := strings.TrimSpace(getenv("LOG_FORMAT"))
+	if v == "" || slices.ContainsFunc(LogFormats, func(f string) bool { return strings.EqualFold(f, v) }) {
+		return nil
+	}
+	return exitcode.WithHint(exitcode.Usage, fmt.Errorf("LOG_FORMAT must be text or json, got %s", quote(v)),
+		"json: one JSON object per line on stderr, with CORRELATION_ID; text (or unset): tool: message lines")
+}
+
+// settingsOK says, after a successful --check-settings, that the settings
+// can work: one line on stderr when a person reads it (a terminal, text
+// logs); silent in a script, where the status says it.
+func settingsOK(app *cli.App, stderr io.Writer, log *Logger) {
+	args, _ := app.Metadata[argsKey].([]string)
+	checked := false
+	for _, a := range args[min(1, len(args)):] {
+		if a == "--" {
+			break
+		}
+		if a == "--"+CheckSettings || a == "-"+CheckSettings || strings.HasPrefix(a, "--"+CheckSettings+"=true") {
+			checked = true
+		}
+	}
+	if checked && !log.JSON() && IsTerminal(stderr) {
+		fmt.Fprintf(stderr, "%s: settings ok: the flags, variables and places given can work (nothing was read or written)\n", app.Name)
+	}
+}
+
 // Logger writes a tool's messages to stderr. In plain mode, warnings and
 // errors are "tool: message" lines and events are silent; in JSON mode
 // (LOG_FORMAT=json) every message and event is a JSON line carrying the
@@ -240,6 +273,10 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 				done <- &panicked{value: p, stack: debug.Stack()}
 			}
 		}()
+		if err := checkLogFormat(os.Getenv); err != nil {
+			done <- err
+			return
+		}
 		args, err := permute(app, args)
 		if err != nil {
 			done <- err
@@ -262,6 +299,7 @@ func Run(ctx context.Context, app *cli.App, args []string, stdin io.Reader, stdo
 		}
 	}
 	if err == nil {
+		settingsOK(app, stderr, log)
 		return exitcode.OK
 	}
 	log.endProgress() // the action may still run, with its line drawn

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/creack/pty"
 	"github.com/urfave/cli/v2"
 )
 
@@ -78,5 +81,52 @@ func TestRunPanicInAnotherGoroutine(t *testing.T) {
 	code, _, errs = runApp(t, func(*cli.Context) error { panic("own") }, noenv)
 	if code != exitcode.Failure || !strings.HasPrefix(errs, "tool: internal error: panic: own\n") {
 		t.Errorf("a panic of the tool's goroutine: status %d\n%s", code, errs)
+	}
+}
+
+// TestLogFormat: LOG_FORMAT is text or json; anything else is a usage
+// error naming it and the values it takes, before the tool does anything.
+func TestLogFormat(t *testing.T) {
+	for v, want := range map[string]int{"": exitcode.OK, "json": exitcode.OK, "JSON": exitcode.OK, "text": exitcode.OK, " json ": exitcode.OK,
+		"xml": exitcode.Usage, "plain": exitcode.Usage, "jsonl": exitcode.Usage} {
+		t.Run(v, func(t *testing.T) {
+			t.Setenv("LOG_FORMAT", v)
+			ran := false
+			app := &cli.App{Name: "tool", Action: func(*cli.Context) error { ran = true; return nil }}
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), app, []string{"tool"}, nil, &stdout, &stderr, NewLogger("tool", &stderr, os.Getenv))
+			if code != want || ran != (want == exitcode.OK) {
+				t.Errorf("status %d (ran %v), want %d: %s", code, ran, want, stderr.String())
+			}
+			if want != exitcode.OK && (!strings.Contains(stderr.String(), `tool: LOG_FORMAT must be text or json, got "`+strings.TrimSpace(v)+`"`) || !strings.Contains(stderr.String(), "tool: hint: ")) {
+				t.Errorf("stderr %q", stderr.String())
+			}
+		})
+	}
+}
+
+// TestSettingsOK: a successful --check-settings says so in one line on a
+// terminal, and nothing in a pipe or with JSON logs.
+func TestSettingsOK(t *testing.T) {
+	app := func() *cli.App {
+		return &cli.App{Name: "tool", Flags: []cli.Flag{CheckSettingsFlag()}, Action: func(*cli.Context) error { return nil }}
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal here: %v", err)
+	}
+	defer ptmx.Close()
+	shown := make(chan string)
+	go func() { b, _ := io.ReadAll(ptmx); shown <- string(b) }()
+	var stdout bytes.Buffer
+	code := Run(context.Background(), app(), []string{"tool", "--check-settings"}, nil, &stdout, tty, NewLogger("tool", tty, func(string) string { return "" }))
+	Run(context.Background(), app(), []string{"tool"}, nil, &stdout, tty, NewLogger("tool", tty, func(string) string { return "" }))
+	tty.Close()
+	if got := <-shown; code != 0 || strings.Count(got, "settings ok") != 1 || !strings.HasPrefix(got, "tool: settings ok: ") {
+		t.Errorf("status %d, the terminal showed %q", code, got)
+	}
+	var stderr bytes.Buffer
+	if code := Run(context.Background(), app(), []string{"tool", "--check-settings"}, nil, &stdout, &stderr, NewLogger("tool", &stderr, func(string) string { return "" })); code != 0 || stderr.Len() != 0 || stdout.Len() != 0 {
+		t.Errorf("in a pipe: status %d, stderr %q", code, stderr.String())
 	}
 }
