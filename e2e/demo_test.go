@@ -57,6 +57,33 @@ func TestDemo(t *testing.T) {
 		if n := queryInt(t, withDatabase(admin, name), "SELECT count(*) FROM api.leaderboard_snapshot"); n < 2 {
 			t.Errorf("run %d: %d snapshots in %s", run, n, name)
 		}
+		// Quiet about a database it drops before it exists; skipped
+		// leaderboards explained as rank's table does, not by reason codes.
+		if strings.Contains(r.stdout+r.stderr, "NOTICE") {
+			t.Errorf("run %d: psql's notices reached the output\n%s", run, r)
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.HasPrefix(line, "  skipped ") && (strings.Contains(line, "_") || !strings.Contains(line, ": ")) {
+				t.Errorf("run %d: a skipped leaderboard without its explanation: %q", run, line)
+			}
+		}
+		// The logs beside the published folder, not in it.
+		for _, f := range []string{"job.log", "stages.log"} {
+			if _, err := os.Stat(filepath.Join(work, "out", f)); err == nil {
+				t.Errorf("run %d: %s published in out/", run, f)
+			}
+			if _, err := os.Stat(filepath.Join(work, "out.logs", f)); err != nil {
+				t.Errorf("run %d: %v", run, err)
+			}
+		}
+	}
+	// The tools report the checkout's version, not "dev".
+	want := "dev"
+	if b, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output(); err == nil {
+		want = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile(filepath.Join(work, "out/overall/latest.json")); err != nil || !strings.Contains(string(b), `"version": "`+want+`"`) {
+		t.Errorf("the published document does not carry version %q: %v", want, err)
 	}
 	if _, err := os.Stat(filepath.Join(work, "out/overall/latest.json")); err != nil {
 		t.Error(err)

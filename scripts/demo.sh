@@ -47,7 +47,11 @@ if command -v go >/dev/null; then
 	buildlog=$(mktemp)
 	# go build -v names each package as it compiles it: on a terminal, on
 	# one line redrawn; otherwise a line each.
-	if ! GOFLAGS="${GOFLAGS:-} -buildvcs=false" go build -v -o "$bin/" ./cmd/battles-export ./cmd/rank ./cmd/snapshot-publish 2>&1 |
+	# The version the tools report (provenance.version): the checkout's,
+	# else dev.
+	version=$(git describe --always --dirty 2>/dev/null || echo dev)
+	if ! GOFLAGS="${GOFLAGS:-} -buildvcs=false" go build -v -ldflags "-X github.com/bixarena/arena-snapshots/internal/clix.version=$version" \
+		-o "$bin/" ./cmd/battles-export ./cmd/rank ./cmd/snapshot-publish 2>&1 |
 		tee "$buildlog" | while IFS= read -r pkg; do
 			if [ -t 1 ]; then printf '\r\033[K  compiling %s' "$pkg"; else echo "  compiling $pkg"; fi
 		done; then
@@ -110,7 +114,8 @@ fi
 url=$(with_db "$admin" "$db")
 
 say "creating the scratch database $db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$admin" -c "SET client_min_messages TO warning" \
+	-c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$url" -f testdata/schema.sql >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d "$url" -f testdata/demo.sql >/dev/null
 psql -X -At -d "$url" -c "SELECT count(*) || ' battles, ' || (SELECT count(*) FROM api.model) || ' models' FROM api.battle"
@@ -127,20 +132,24 @@ if [ -e "$out" ]; then
 fi
 mkdir -p "$out"
 : >"$out/.arena-demo"
+# The logs go beside the published folder, not into it.
+logs=${out%/}.logs
+mkdir -p "$logs"
 
-say "running the job: scripts/entrypoint.sh (log: $out/job.log)"
+say "running the job: scripts/entrypoint.sh (logs: $logs/job.log, $logs/stages.log)"
 set +e
-DATABASE_URL=$url SNAPSHOT_DIR=$out scripts/entrypoint.sh >"$out/job.log" 2>"$out/stages.log"
+DATABASE_URL=$url SNAPSHOT_DIR=$out scripts/entrypoint.sh >"$logs/job.log" 2>"$logs/stages.log"
 status=$?
 set -e
 # The job's complete event, in words.
-field() { grep '"event":"complete"' "$out/job.log" | grep -o "\"$1\":[^,]*" | head -n 1 | cut -d: -f2; }
+field() { grep '"event":"complete"' "$logs/job.log" | grep -o "\"$1\":[^,]*" | head -n 1 | cut -d: -f2; }
 echo "exit status $status in $(field duration_seconds) s: $(field published) leaderboards published, $(field skipped) skipped, $(field failed) failed"
-grep -o '"leaderboard":"[^"]*","status":"skipped"[^}]*"reason":"[^"]*"' "$out/job.log" |
-	sed 's/"leaderboard":"\([^"]*\)".*"reason":"\([^"]*\)"/  skipped \1: \2/' || true
+# The skipped leaderboards, with why in rank's words (its complete event).
+jq -r 'select(.tool == "rank" and .event == "complete") | .leaderboards[] | select(.status == "skipped")
+	| "  skipped \(.leaderboard)\(if .variant then " (style-controlled)" else "" end): \(.why // .reason)"' "$logs/stages.log" 2>/dev/null || true
 if [ "$status" -ne 0 ]; then
 	echo "demo: the job failed with exit status $status; its stages said:" >&2
-	tail -n 20 "$out/stages.log" >&2
+	tail -n 20 "$logs/stages.log" >&2
 	exit "$status"
 fi
 
