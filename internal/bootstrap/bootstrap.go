@@ -135,23 +135,24 @@ func Run(p bt.Problem, cells []Cell, start []float64, o Options) Result {
 
 // oneStepLikely reports whether the rounds should start as one-step
 // rounds, when a share u of the resamples is expected to be ill posed
-// (singleFailures): whether more than share of the rounds will be ill
-// posed with a probability above 1/4, by the normal approximation of the
-// binomial count. A refit pass costs about three one-step passes on the
-// sparse boards where the choice is close, so starting with the refits is
-// worth it only when they will most likely stand. u matches the share of
-// ill-posed rounds to about a tenth on such boards.
+// (singleFailures): whether more than share of the rounds may well be ill
+// posed, with a probability above 1/9 by the normal approximation of the
+// binomial count, u taken a quarter higher than estimated. A wrong guess
+// costs the pass it made: a refit pass costs up to eight one-step passes
+// (1000 models, 80,000 pairs met), so refits go first only when they
+// will most likely stand; u is a quarter below the share of ill-posed
+// rounds on such a board, and within a tenth on boards of 300 models.
 func oneStepLikely(u, share float64, rounds int) bool {
 	if u <= 0 {
 		return false
 	}
-	r := float64(rounds)
+	r, u := float64(rounds), min(1.25*u, 1)
 	limit := math.Floor(share*r) + 0.5 // more than share·rounds: beyond this
-	sd := math.Sqrt(r * u * (1 - min(u, 1)))
+	sd := math.Sqrt(r * u * (1 - u))
 	if sd == 0 {
 		return r*u > limit
 	}
-	return 0.5*math.Erfc((limit-r*u)/sd/math.Sqrt2) > 0.25
+	return 0.5*math.Erfc((limit-r*u)/sd/math.Sqrt2) > 1.0/9
 }
 
 // singleFailures estimates the share of resamples in which some model
