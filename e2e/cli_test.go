@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -238,6 +239,44 @@ func TestJobKnowsRankFlags(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("RANK_BOOL_FLAGS %q, rank --help's flags without a value %q", got, want)
+	}
+}
+
+// TestJobDocumentsEveryVariable: every variable a tool reads (its --help
+// names it in brackets) is in the job's usage and in docs/job.md, since the
+// job passes them all through to the stages.
+func TestJobDocumentsEveryVariable(t *testing.T) {
+	needTools(t)
+	usage, err := exec.Command("sh", filepath.Join(root, "scripts", "entrypoint.sh"), "--help").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "job.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]bool{}
+	for _, tool := range []string{"battles-export", "rank", "snapshot-publish"} {
+		help, err := exec.Command(filepath.Join(toolDir, tool), "--help").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\[\$([A-Z0-9_, $]+)\]`).FindAllStringSubmatch(string(help), -1) {
+			for _, v := range strings.Split(m[1], ",") {
+				vars[strings.TrimPrefix(strings.TrimSpace(v), "$")] = true
+			}
+		}
+	}
+	if len(vars) < 10 {
+		t.Fatalf("only %d variables found in the tools' --help", len(vars))
+	}
+	for v := range vars {
+		if !strings.Contains(string(usage), v) {
+			t.Errorf("entrypoint.sh --help does not name %s", v)
+		}
+		if !strings.Contains(string(doc), "`"+v+"`") {
+			t.Errorf("docs/job.md does not name %s", v)
+		}
 	}
 }
 

@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/bixarena/arena-snapshots/internal/battle"
+	"github.com/bixarena/arena-snapshots/internal/leaderboard"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 )
 
@@ -81,6 +84,46 @@ func TestREADMEExamples(t *testing.T) {
 					t.Errorf("README example 1: the output lacks %s\n%s", want, r)
 				}
 			}
+		}
+	}
+}
+
+// TestDocumentedLimits: the line limits and the publisher's privileges the
+// README, docs/publish.md and the tools' --help state are the code's and
+// docs/grants.sql's.
+func TestDocumentedLimits(t *testing.T) {
+	read := func(parts ...string) string {
+		b, err := os.ReadFile(filepath.Join(append([]string{root}, parts...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(strings.Fields(string(b)), " ") // lines joined
+	}
+	readme, publishDoc := read("README.md"), read("docs", "publish.md")
+	battles, boards := fmt.Sprintf("%d MiB", battle.MaxLine>>20), fmt.Sprintf("%d MiB", leaderboard.MaxLineBytes>>20)
+	if !strings.Contains(readme, "at most "+battles+" (battles) and "+boards+" (leaderboards") {
+		t.Errorf("the README does not say lines are at most %s (battles) and %s (leaderboards)", battles, boards)
+	}
+	if !strings.Contains(publishDoc, "a line over "+boards) {
+		t.Errorf("docs/publish.md does not say %s", boards)
+	}
+	for _, doc := range []string{readme, publishDoc} {
+		for _, wrong := range regexp.MustCompile(`\b(\d+) MiB \(leaderboards`).FindAllStringSubmatch(doc, -1) {
+			if wrong[0] != boards+" (leaderboards" {
+				t.Errorf("a document says %q", wrong[0])
+			}
+		}
+	}
+	// The publisher's grants: no UPDATE of entries, UPDATE of a snapshot's
+	// visibility and updated_at only, wherever they are described.
+	grants := read("docs", "grants.sql")
+	if !strings.Contains(grants, "UPDATE (visibility, updated_at) ON api.leaderboard_snapshot") {
+		t.Fatal("docs/grants.sql changed: update this test")
+	}
+	for name, text := range map[string]string{"docs/publish.md": publishDoc, "snapshot-publish --help": read("cmd", "snapshot-publish", "main.go")} {
+		if strings.Contains(text, "UPDATE on api.leaderboard_snapshot and api.leaderboard_entry") ||
+			!strings.Contains(text, "UPDATE of only") {
+			t.Errorf("%s describes the publisher's UPDATE privilege otherwise than docs/grants.sql", name)
 		}
 	}
 }

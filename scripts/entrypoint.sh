@@ -39,6 +39,11 @@ refused):
   NUM_BOOTSTRAP, MIN_EVALS, SIGNIFICANT, MIN_TOTAL_BATTLES, MIN_TOTAL_MODELS
                           ranking parameters, read by rank (rank --help);
                           production's defaults: 1000, 10, false, 30, 4
+  CONFIDENCE              level of the score and rank intervals, 0.5 to 0.999
+                          (0.95), read by rank
+  MAX_MODELS, MAX_CATEGORIES, MAX_BATTLES
+                          rank's caps on its input (1000, 1000, 2^40): more
+                          is bad input
   STYLE_CONTROL           true: also rank and publish each leaderboard's
                           style-controlled variant (as SLUG-style, where
                           api.leaderboard has that row); the export then
@@ -60,6 +65,12 @@ refused):
                           are deleted (read by snapshot-publish; a failure
                           is a warning, the run still succeeds)
   REDIS_TIMEOUT_SECONDS   give up a Redis connection or command after (5)
+  S3_TIMEOUT_SECONDS, AWS_MAX_ATTEMPTS
+                          each S3 request's limit in seconds, and the SDK's
+                          attempts (30, 3)
+  PGCONNECT_TIMEOUT, PGOPTIONS
+                          the database's connect timeout (10 s) and server
+                          settings (-c statement_timeout=10min)
   RETRY_DELAY_SECONDS     pause before the one retry of a transient failure (10)
   JOB_TIMEOUT_SECONDS     the whole job's deadline (3600): past it, the stages
                           are stopped and the run ends as transient (5), with

@@ -110,8 +110,10 @@ it in runs/index.json (newest first, the last 400 runs) and on the status
 page runs/index.html, and publishes nothing.
 
 The database role needs USAGE on schema api, SELECT on api.model and
-api.leaderboard, and SELECT, INSERT, UPDATE on api.leaderboard_snapshot and
-api.leaderboard_entry. S3 uses the AWS SDK's standard configuration
+api.leaderboard, SELECT and INSERT on api.leaderboard_snapshot and
+api.leaderboard_entry, and UPDATE of only visibility and updated_at on
+api.leaderboard_snapshot: no UPDATE or DELETE of entries (docs/grants.sql
+has the exact grants). S3 uses the AWS SDK's standard configuration
 (AWS_ACCESS_KEY_ID, AWS_REGION (default us-east-1), AWS_PROFILE, ...;
 AWS_ENDPOINT_URL_S3 for another endpoint).
 

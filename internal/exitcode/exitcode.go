@@ -32,10 +32,14 @@ const Help = `EXIT STATUS:
    0  success
    1  internal failure (a bug: please report it)
    2  usage error: bad flag, argument or environment variable
-   3  bad input: malformed, cut short or inconsistent stream
-   4  configuration error: authentication, missing schema, table or privilege
-   5  transient failure (connection refused or lost): worth a retry
-   6  partial failure: some leaderboards failed, the others were done
+   3  bad input: malformed, cut short or inconsistent stream (for
+      snapshot-publish, also every leaderboard held back by the guard)
+   4  configuration error: authentication, missing schema, table or
+      privilege, TLS, a read-only, full or forbidden folder, S3 refusing
+      the endpoint, the bucket or the credentials
+   5  transient failure (unreachable, connection lost, a timeout): worth a retry
+   6  partial failure: some leaderboards failed or were held back, the
+      others were published
    130, 143  stopped by SIGINT or SIGTERM, within a second, nothing partial written`
 
 // Error is an error with the exit status it should end the process with,
