@@ -211,7 +211,8 @@ func TestJobKnowsRankFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, line := range strings.Split(string(help), "\n") {
+	_, options, _ := strings.Cut(string(help), "GLOBAL OPTIONS:")
+	for _, line := range strings.Split(options, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 || !strings.HasPrefix(f[0], "--") {
 			continue
