@@ -75,6 +75,21 @@ func TestJobChecksSettingsFirst(t *testing.T) {
 	}
 }
 
+// refusedBeforeStart checks a job refused with status 2 and an error
+// saying says, before it started anything.
+func refusedBeforeStart(t *testing.T, r jobResult, says string) {
+	t.Helper()
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2\n%s", r.code, r)
+	}
+	if e := onlyEvent(t, r, "error"); !strings.Contains(e["error"].(string), says) {
+		t.Errorf("the error does not say %s: %v", says, e)
+	}
+	if len(r.eventsNamed("start")) != 0 {
+		t.Errorf("the job started\n%s", r)
+	}
+}
+
 // TestJobOwnVariables: the job's own whole numbers read in decimal, as the
 // tools' do: "010" is ten (sh arithmetic would read octal), a base prefix
 // is refused naming the variable, before anything runs; so is a
@@ -92,19 +107,10 @@ func TestJobOwnVariables(t *testing.T) {
 	} {
 		sh := shells[i%len(shells)]
 		t.Run(c.name+"="+c.value+"/"+sh, func(t *testing.T) {
-			r := runJob(t, sh, map[string]string{
+			refusedBeforeStart(t, runJob(t, sh, map[string]string{
 				"DATABASE_URL": "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
 				c.name:         c.value,
-			})
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2\n%s", r.code, r)
-			}
-			if e := onlyEvent(t, r, "error"); !strings.Contains(e["error"].(string), c.name) {
-				t.Errorf("the error does not name %s: %v", c.name, e)
-			}
-			if len(r.eventsNamed("start")) != 0 {
-				t.Errorf("the job started\n%s", r)
-			}
+			}), c.name)
 		})
 	}
 	// Leading zeros: ten seconds, not eight; the run goes on (to a
@@ -177,18 +183,9 @@ func TestJobRefusesRankArgs(t *testing.T) {
 	} {
 		sh := shells[i%len(shells)]
 		t.Run(strings.Join(c.args, " ")+"/"+sh, func(t *testing.T) {
-			r := runJob(t, sh, map[string]string{
+			refusedBeforeStart(t, runJob(t, sh, map[string]string{
 				"DATABASE_URL": "postgres://arena@127.0.0.1:" + closedPort(t) + "/arena",
-			}, c.args...)
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2\n%s", r.code, r)
-			}
-			if e := onlyEvent(t, r, "error"); !strings.Contains(e["error"].(string), c.says) {
-				t.Errorf("the error does not say %s: %v", c.says, e)
-			}
-			if len(r.eventsNamed("start")) != 0 {
-				t.Errorf("the job started\n%s", r)
-			}
+			}, c.args...), c.says)
 		})
 	}
 	// Flags that keep the pipe whole go through to rank (which then

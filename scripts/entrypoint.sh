@@ -317,14 +317,14 @@ if [ -n "$BAD_ID" ]; then
 	fail_early 2 "CORRELATION_ID must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names the run's record file), got $(jq -n --arg s "$CORRELATION_ID" '$s')"
 fi
 
-# Whole numbers are read in decimal, as the tools read theirs: "010" is ten
-# (the leading zeros are dropped before sh arithmetic, which would read
-# octal), and 0x10 or 1_000 are refused.
 case $LOG_FORMAT_SET in
 '' | json | JSON) ;;
 *) fail_early 2 "LOG_FORMAT must be json or unset (the job's logs and its stages' are JSON lines), got $(jq -n --arg s "$LOG_FORMAT_SET" '$s')" ;;
 esac
 
+# Whole numbers are read in decimal, as the tools read theirs: "010" is ten
+# (the leading zeros are dropped before sh arithmetic, which would read
+# octal), and 0x10 or 1_000 are refused.
 case $RETRY_DELAY_SECONDS in
 '' | *[!0-9]*) fail_early 2 "RETRY_DELAY_SECONDS must be a whole number of seconds in decimal digits, got \"$RETRY_DELAY_SECONDS\"" ;;
 esac

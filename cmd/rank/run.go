@@ -46,10 +46,10 @@ overlaps the interval of the current tier's first model (its ci_upper is
 below that model's ci_lower). With --significant, "rank" is 1 + the models
 whose interval lies wholly above: another measure than the rank range,
 which need not contain it (the table heads it sig.rank, the CSV
-significance_rank). The
-record's "head_to_head" lists, for every pair of listed models that met,
-[i, j, wins of i, wins of j, ties] (i < j index the entries); --pairs adds
-"pairs", every pair spelled out with its predicted win probability.
+significance_rank). The record's "head_to_head" lists, for every pair of
+listed models that met, [i, j, wins of i, wins of j, ties] (i < j index
+the entries); --pairs adds "pairs", every pair spelled out with its
+predicted win probability.
 
 A battle line has "model_a", "model_b", "winner" ("model_a", "model_b",
 "tie" or "tie (bothbad)") and optionally "count" (it stands for that many
@@ -62,9 +62,9 @@ Inputs are added up, so no battle may come twice: the same file named
 twice is a usage error; two inputs with the same bytes, or two
 battles-export streams whose time windows (from --since, or the start, to
 --until, or the export time) overlap, are bad input. Exports of windows
-that do not overlap rank together.
-A file without a header has no window: it ranks with others, but then the
-records carry no as_of (said on stderr).
+that do not overlap rank together. A file without a header has no window:
+it ranks with others, but then the records carry no as_of (said on
+stderr).
 
 When the maximum likelihood does not exist (a model that only won or only
 lost, comparison graph in pieces), the leaderboard says so in "fit", the
@@ -85,9 +85,9 @@ Flags may come before or after the FILEs; "--" ends them. Each flag can
 also be set by the environment variable named in brackets; a variable set
 to the empty string means the default. Whole numbers are read in decimal
 (010 is ten; 0x10, 0o17, 0b11 and 1_000 are refused). --check-settings
-checks them all and reads nothing. On a terminal, a progress line shows on stderr unless
-rank's stdout is a pipe (the last stage of a pipe draws) or --no-progress
-(NO_PROGRESS) says otherwise.
+checks them all and reads nothing. On a terminal, a progress line shows on
+stderr unless rank's stdout is a pipe (the last stage of a pipe draws) or
+--no-progress (NO_PROGRESS) says otherwise.
 
 ` + exitcode.Help
 

@@ -110,34 +110,41 @@ func (p *publisher) openReaders(ctx context.Context, targets []*target) ([]sink.
 // record's time at (a backfill, older than latest, has no previous
 // snapshot to compare with here; with --db it has).
 func (p *publisher) previousFromFiles(ctx context.Context, rec *leaderboard.Record, at time.Time) (*guard.Snapshot, error) {
+	d, published, err := p.latestFromFiles(ctx, rec.Leaderboard)
+	if err != nil || d == nil || !published.Before(at) {
+		return nil, err
+	}
+	prev := &guard.Snapshot{SnapshotID: d.SnapshotID, Identifier: d.Identifier, PublishedAt: published,
+		Battles: d.Battles, Entries: make([]leaderboard.Entry, len(d.Entries))}
+	for i, e := range d.Entries {
+		prev.Entries[i] = e.Entry
+	}
+	return prev, nil
+}
+
+// latestFromFiles returns the leaderboard's SLUG/latest.json in the first
+// place that has one, and its publish time (UTC), or nil.
+func (p *publisher) latestFromFiles(ctx context.Context, slug string) (*snapshot.Document, time.Time, error) {
 	for _, objs := range p.readers {
-		key := rec.Leaderboard + "/latest.json"
+		key := slug + "/latest.json"
 		b, found, err := objs.Get(ctx, key)
 		if err != nil {
-			return nil, fmt.Errorf("%s: read %s: %w", objs, key, err)
+			return nil, time.Time{}, fmt.Errorf("%s: read %s: %w", objs, key, err)
 		}
 		if !found {
 			continue
 		}
 		var d snapshot.Document
 		if err := json.Unmarshal(b, &d); err != nil {
-			return nil, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: %s is not a snapshot document: %v", objs, key, err))
+			return nil, time.Time{}, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: %s is not a snapshot document: %v", objs, key, err))
 		}
 		published, err := time.Parse(time.RFC3339Nano, d.PublishedAt)
 		if err != nil {
-			return nil, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: %s: published_at %q is not a time", objs, key, d.PublishedAt))
+			return nil, time.Time{}, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: %s: published_at %q is not a time", objs, key, d.PublishedAt))
 		}
-		if !published.Before(at) {
-			return nil, nil
-		}
-		prev := &guard.Snapshot{SnapshotID: d.SnapshotID, Identifier: d.Identifier, PublishedAt: published.UTC(),
-			Battles: d.Battles, Entries: make([]leaderboard.Entry, len(d.Entries))}
-		for i, e := range d.Entries {
-			prev.Entries[i] = e.Entry
-		}
-		return prev, nil
+		return &d, published.UTC(), nil
 	}
-	return nil, nil
+	return nil, time.Time{}, nil
 }
 
 // publishHeld stores a held leaderboard's document in every place under

@@ -681,26 +681,11 @@ func (p *publisher) sameAsLatest(ctx context.Context, rec *leaderboard.Record) (
 	if _, run := rec.AsOfTime(); run {
 		return nil, nil
 	}
-	for _, objs := range p.readers {
-		key := rec.Leaderboard + "/latest.json"
-		b, found, err := objs.Get(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("%s: read %s: %w", objs, key, err)
-		}
-		if !found {
-			continue
-		}
-		var d snapshot.Document
-		if err := json.Unmarshal(b, &d); err != nil {
-			return nil, exitcode.New(exitcode.BadInput, fmt.Errorf("%s: %s is not a snapshot document: %v", objs, key, err))
-		}
-		published, err := time.Parse(time.RFC3339Nano, d.PublishedAt)
-		if err != nil || !snapshot.SameNumbers(&d, rec) {
-			return nil, nil
-		}
-		return &snapshot.Meta{Identifier: d.Identifier, SnapshotID: d.SnapshotID, PublishedAt: published.UTC(), Name: d.Name}, nil
+	d, published, err := p.latestFromFiles(ctx, rec.Leaderboard)
+	if err != nil || d == nil || !snapshot.SameNumbers(d, rec) {
+		return nil, err
 	}
-	return nil, nil
+	return &snapshot.Meta{Identifier: d.Identifier, SnapshotID: d.SnapshotID, PublishedAt: published, Name: d.Name}, nil
 }
 
 // optOut says whether err is the database's answer to a style-controlled
