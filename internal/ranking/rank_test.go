@@ -383,3 +383,53 @@ func TestPanicInPipelineReachesCaller(t *testing.T) {
 		faulttest.Panics(t, "bootstrap.Parallel", func() { rankStream(t, in, "", o) })
 	})
 }
+
+// A board without maximum likelihood whose counts are in the billions (300
+// models, 2000 battle lines of 4e8 or 5e8 battles, ten models losing all
+// of theirs) ends with a converged fit: its gradient within 16 units of
+// the rounding of a model's largest battle total, in a number of
+// iterations that does not grow with the counts (bt's tests bound it by
+// 50 for counts from 1 to 1e12), and one-step rounds whose intervals hold
+// every listed score.
+func TestIllPosedHugeCountsConverge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	var b strings.Builder
+	totals := map[int]float64{}
+	for range 2000 {
+		a, c := rng.IntN(300), rng.IntN(299)
+		if c >= a {
+			c++
+		}
+		w := [...]string{"model_a", "model_b", "tie"}[rng.IntN(3)]
+		switch {
+		case a < 10:
+			w = "model_b"
+		case c < 10:
+			w = "model_a"
+		}
+		n := int64(4+rng.IntN(2)) * 100_000_000
+		totals[a] += float64(n)
+		totals[c] += float64(n)
+		fmt.Fprintf(&b, `{"model_a":"m%d","model_b":"m%d","winner":%q,"count":%d}`+"\n", a, c, w, n)
+	}
+	top := 0.0
+	for _, v := range totals {
+		top = max(top, v)
+	}
+	o := Options{Bootstrap: 100, Seed: 7, Threads: 2}
+	r := rankStream(t, []byte(b.String()), "", o)[0]
+	if r.Fit == nil || r.Fit.WellPosed || r.Fit.Prior != 1 || r.Fit.Intervals != leaderboard.IntervalsOneStep {
+		t.Fatalf("fit %+v", r.Fit)
+	}
+	if lim := 16 * 0x1p-52 * math.Ln10 * (top + 1); !(r.Fit.MaxGradient <= lim) || r.Fit.Iterations > 50 {
+		t.Errorf("max gradient %g (limit %g), %d iterations (limit 50)", r.Fit.MaxGradient, lim, r.Fit.Iterations)
+	}
+	if len(r.Entries) == 0 {
+		t.Fatal("no entries")
+	}
+	for _, e := range r.Entries {
+		if !(e.CILower <= e.Score && e.Score <= e.CIUpper) || e.CIUpper-e.CILower > 1 {
+			t.Errorf("%s: score %v, interval [%v, %v]", e.Model, e.Score, e.CILower, e.CIUpper)
+		}
+	}
+}
