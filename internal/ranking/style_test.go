@@ -220,3 +220,44 @@ func TestStyleStop(t *testing.T) {
 	o.Stop = stop
 	rankStyled(t, in, "", o)
 }
+
+// A board without maximum likelihood (three models never beat the
+// others) whose lines each count 1e8 battles: the style-controlled fit
+// converges and the board is ranked, with finite, proper intervals.
+func TestStyleIllPosedLargeCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var buf bytes.Buffer
+	side := func() string {
+		return fmt.Sprintf(`{"length":%d,"headers":%d,"lists":%d,"bold":%d}`, 100+rng.IntN(2901), rng.IntN(6), rng.IntN(10), rng.IntN(7))
+	}
+	for range 3000 {
+		a, b := rng.IntN(40), rng.IntN(39)
+		if b >= a {
+			b++
+		}
+		w := [...]string{"model_a", "model_b", "tie"}[rng.IntN(3)]
+		switch {
+		case a < 3:
+			w = "model_b"
+		case b < 3:
+			w = "model_a"
+		}
+		fmt.Fprintf(&buf, `{"model_a":"m%d","model_b":"m%d","winner":%q,"count":100000000,"style":{"a":%s,"b":%s}}`+"\n", a, b, w, side(), side())
+	}
+	o := testOptions
+	o.MinVotes, o.MinBattles, o.MinModels = 0, 0, 0
+	recs := rankStyled(t, buf.Bytes(), "", o)
+	if len(recs) != 2 || recs[1].Variant != leaderboard.VariantStyle {
+		t.Fatalf("%d records", len(recs))
+	}
+	r := recs[1]
+	if r.Status != leaderboard.Ranked || r.Fit == nil || r.Fit.WellPosed || r.Fit.Iterations > 12 {
+		t.Fatalf("style-controlled board: status %q (%s), fit %+v", r.Status, r.Reason, r.Fit)
+	}
+	for _, e := range r.Entries {
+		if !(e.CILower < e.Score && e.Score < e.CIUpper) || math.IsInf(e.CIUpper-e.CILower, 0) {
+			t.Errorf("%s: score %g, interval [%g, %g]", e.Model, e.Score, e.CILower, e.CIUpper)
+		}
+	}
+	t.Logf("%d entries, %d iterations", len(r.Entries), r.Fit.Iterations)
+}

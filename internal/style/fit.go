@@ -64,6 +64,7 @@ type Work struct {
 	m                int
 	h, chol          []float64 // m×m
 	g, step, th, nxt []float64
+	curv, bound      []float64 // with virtual ties: their curvatures, the gradient's rounding
 	pairs            []bt.Pair
 }
 
@@ -74,6 +75,7 @@ func (w *Work) resize(m int) {
 	w.m = m
 	w.h, w.chol = make([]float64, m*m), make([]float64, m*m)
 	w.g, w.step, w.th, w.nxt = make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, m)
+	w.curv, w.bound = make([]float64, m), make([]float64, m)
 }
 
 // WellPosed reports whether the plain Bradley-Terry maximum likelihood of
@@ -115,8 +117,11 @@ func plainPairs(p Problem, weights []float64, buf []bt.Pair) []bt.Pair {
 // both jointly, damped by halving the step while the objective rises
 // when the step is longer than 0.05, until the step is below Tol. When the
 // plain maximum likelihood does not exist, the virtual ties of
-// bt.VirtualTies keep every rating finite (Result.Prior). The result is
-// deterministic for a given order of the rows.
+// bt.VirtualTies keep every rating finite (Result.Prior); Newton's method
+// then treats the common shift of the ratings, which only they hold,
+// apart, and stops also on steps at the gradient's rounding (see
+// newtonTies), in iterations that do not grow with the counts. The result
+// is deterministic for a given order of the rows.
 func Fit(p Problem, o Options) Result {
 	n := p.Models
 	m := n + K
@@ -157,30 +162,30 @@ func Fit(p Problem, o Options) Result {
 			th[n+k] = 0
 		}
 	}
-	if res.Prior == 0 {
+	if res.Prior > 0 {
+		res.Iterations, res.Converged = w.newtonTies(p, o.Weights, res.Prior, tol)
+	} else {
 		centre(th[:n])
-	}
-	loss := math.NaN()
-	for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
-		eval(p, o.Weights, res.Prior, th, w.g, w.h, nil)
-		if res.Prior == 0 {
+		loss := math.NaN()
+		for res.Iterations = 1; res.Iterations <= maxIter; res.Iterations++ {
+			eval(p, o.Weights, res.Prior, th, w.g, w.h, nil)
 			shift(w.h, n, m)
+			if !bt.Cholesky(w.h, w.chol, m) {
+				break
+			}
+			for i := range m {
+				w.step[i] = -w.g[i]
+			}
+			bt.CholSolve(w.chol, m, w.step)
+			var stepMax float64
+			stepMax, loss = advance(p, o.Weights, res.Prior, th, w.step, w.nxt, loss)
+			if stepMax < tol {
+				res.Converged = true
+				break
+			}
 		}
-		if !bt.Cholesky(w.h, w.chol, m) {
-			break
-		}
-		for i := range m {
-			w.step[i] = -w.g[i]
-		}
-		bt.CholSolve(w.chol, m, w.step)
-		var stepMax float64
-		stepMax, loss = advance(p, o.Weights, res.Prior, th, w.step, w.nxt, loss)
-		if stepMax < tol {
-			res.Converged = true
-			break
-		}
+		res.Iterations = min(res.Iterations, maxIter)
 	}
-	res.Iterations = min(res.Iterations, maxIter)
 	if !o.NoReport {
 		eval(p, o.Weights, res.Prior, th, w.g, nil, nil)
 		for _, g := range w.g {
@@ -276,6 +281,11 @@ func objective(p Problem, weights []float64, prior float64, th []float64) float6
 // A row's x is α at I, −α at J and D at the coefficients: what a pair's
 // rows add to the ratings' block is accumulated over the pair's run of
 // rows and written once.
+//
+// With virtual ties (prior > 0), σ − y and σ(1−σ) are made of σ(η) and
+// σ(−η), each exact to its rounding (sigmoids): a model without a win
+// lies where its rows' σ(−η) are 1e-13 and less, which 1 − σ(η) would
+// round away. Without them, the arithmetic is the well-posed fit's.
 func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64) {
 	n := p.Models
 	m := n + K
@@ -284,6 +294,26 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 		if a != nil {
 			clear(a)
 		}
+	}
+	// With virtual ties, the ratings' sums are compensated (Neumaier):
+	// each row adds the same term, of either sign, to its two models, so
+	// that the battles among a group of models add up to 0 over the
+	// group, as in exact arithmetic, and do not push a group held to the
+	// others by a curvature of about 1 (models that lost every battle
+	// against the others, among which counts of 1e12 leave rounding of
+	// 1e-2) with their rounding.
+	var comp []float64
+	add := func(i int32, x float64) {
+		t := g[i] + x
+		if math.Abs(g[i]) >= math.Abs(x) {
+			comp[i] += (g[i] - t) + x
+		} else {
+			comp[i] += (x - t) + g[i]
+		}
+		g[i] = t
+	}
+	if prior > 0 {
+		comp = make([]float64, n)
 	}
 	var hA, mA acc
 	pi, pj := int32(-1), int32(-1)
@@ -324,18 +354,32 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 			}
 			pi, pj = row.I, row.J
 		}
-		s := bt.Sigmoid(eta(row, th, n))
-		c := w * (s - row.Y)
-		g[row.I] += Alpha * c
-		g[row.J] -= Alpha * c
+		// dev = σ − y and s·(1 − σ) = σ(η)·σ(−η); with virtual ties,
+		// each from the tail where it is small (see sigmoids).
+		var dev, curv float64
+		if prior > 0 {
+			s, sm := sigmoids(eta(row, th, n))
+			dev, curv = (1-row.Y)*s-row.Y*sm, w*s*sm
+		} else {
+			s := bt.Sigmoid(eta(row, th, n))
+			dev, curv = s-row.Y, w*s*(1-s)
+		}
+		c := w * dev
+		if comp != nil {
+			add(row.I, Alpha*c)
+			add(row.J, -Alpha*c)
+		} else {
+			g[row.I] += Alpha * c
+			g[row.J] -= Alpha * c
+		}
 		for k := range K {
 			gb[k] += c * row.D[k]
 		}
 		if h != nil {
-			hA.add(w*s*(1-s), &row.D)
+			hA.add(curv, &row.D)
 		}
 		if meat != nil {
-			mA.add(c*(s-row.Y), &row.D)
+			mA.add(c*dev, &row.D)
 		}
 	}
 	if pi >= 0 {
@@ -358,10 +402,10 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 	}
 	if prior > 0 {
 		for i, v := range th[:n] {
-			sg := bt.Sigmoid(Alpha * v)
-			g[i] += Alpha * prior * (sg - 0.5)
+			sg, sm := sigmoids(Alpha * v)
+			g[i] += comp[i] + Alpha*prior*(sg-sm)/2
 			if h != nil {
-				h[i*m+i] += Alpha * Alpha * prior * sg * (1 - sg)
+				h[i*m+i] += Alpha * Alpha * prior * sg * sm
 			}
 		}
 	}

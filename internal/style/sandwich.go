@@ -29,7 +29,7 @@ type Errors struct {
 // on the ratings' sum-zero subspace (H + c·11ᵀ, whose inverse differs
 // from the pseudo-inverse only along 1, which M ignores), and the ratings'
 // variances are those of the centred ratings r_i − mean(r). With Prior,
-// H includes the virtual ties and M the battles alone.
+// H includes the virtual ties and M the battles alone (see sandwichTies).
 func Sandwich(p Problem, fit Result) Errors {
 	n := p.Models
 	m := n + K
@@ -37,12 +37,13 @@ func Sandwich(p Problem, fit Result) Errors {
 	if th == nil {
 		th = fit.Theta()
 	}
+	if fit.Prior > 0 {
+		return sandwichTies(p, fit.Prior, th)
+	}
 	h, meat, l := make([]float64, m*m), make([]float64, m*m), make([]float64, m*m)
 	g := make([]float64, m)
 	eval(p, nil, fit.Prior, th, g, h, meat)
-	if fit.Prior == 0 {
-		shift(h, n, m)
-	}
+	shift(h, n, m)
 	out := Errors{Ratings: make([]float64, n)}
 	if !bt.Cholesky(h, l, m) {
 		for i := range out.Ratings {
@@ -119,4 +120,107 @@ func Sandwich(p Problem, fit Result) Errors {
 // given confidence: 1.959964 for 0.95.
 func Z(confidence float64) float64 {
 	return math.Sqrt2 * math.Erfinv(confidence)
+}
+
+// nanErrors is the Errors of a fit whose information matrix is singular.
+func nanErrors(n int) Errors {
+	out := Errors{Ratings: make([]float64, n)}
+	for i := range out.Ratings {
+		out.Ratings[i] = math.NaN()
+	}
+	for k := range K {
+		out.Beta[k] = math.NaN()
+	}
+	return out
+}
+
+// sandwichTies is Sandwich for a fit with virtual ties, th its optimum.
+// H⁻¹ is taken as (H − δδᵀ/d + D·Dᵀ/ΣD)⁻¹ (see newtonTies and untie): on
+// the sum-zero ratings and the coefficients it is the block of H⁻¹ that
+// V's centred ratings and coefficients read (block elimination of the
+// common shift), without the variance of that shift, which at counts of
+// 1e8 and more exceeds the centred ratings' variances by more than
+// float64 can subtract. And V's diagonal is summed battle by battle, as
+// Σ_b w_b·(σ_b − y_b)²·(P·H⁻¹·x_b)_i² (P centring the ratings), each pair's
+// rows at once (the quadratic form of their acc): x_b is exactly 0 along
+// 1, where M is so only to its rounding, which H⁻¹'s columns of models
+// held to the others by a curvature of about 1 (a group that lost every
+// battle against the others) would multiply by their common shift of the
+// others' ratings. It costs O(pairs·m·K²) after the m³ of H⁻¹.
+func sandwichTies(p Problem, prior float64, th []float64) Errors {
+	n := p.Models
+	m := n + K
+	h, l := make([]float64, m*m), make([]float64, m*m)
+	g := make([]float64, m)
+	eval(p, nil, prior, th, g, h, nil)
+	untie(h, make([]float64, n), make([]float64, n), th, n, m, prior)
+	if !bt.Cholesky(h, l, m) {
+		return nanErrors(n)
+	}
+	// pa = P·H⁻¹, row by row (H⁻¹ is symmetric: its columns are its rows).
+	pa := h
+	for j := range m {
+		col := g
+		clear(col)
+		col[j] = 1
+		bt.CholSolve(l, m, col)
+		copy(pa[j*m:(j+1)*m], col)
+	}
+	for j := range m {
+		mean := 0.0
+		for i := range n {
+			mean += pa[i*m+j]
+		}
+		mean /= float64(n)
+		for i := range n {
+			pa[i*m+j] -= mean
+		}
+	}
+	v := make([]float64, m)
+	var a acc
+	pi, pj := int32(-1), int32(-1)
+	flush := func() {
+		for i := range m {
+			y := pa[i*m : (i+1)*m]
+			u := Alpha * (y[pi] - y[pj])
+			q := a.rr * u * u
+			for k := range K {
+				yk := y[n+k]
+				q += 2 * u * a.cross[k] * yk
+				for j := range K {
+					q += a.bb[k][j] * yk * y[n+j]
+				}
+			}
+			v[i] += q
+		}
+		a = acc{}
+	}
+	for r := range p.Rows {
+		row := &p.Rows[r]
+		if row.W == 0 {
+			continue
+		}
+		if row.I != pi || row.J != pj {
+			if pi >= 0 {
+				flush()
+			}
+			pi, pj = row.I, row.J
+		}
+		s, sm := sigmoids(eta(row, th, n))
+		dev := (1-row.Y)*s - row.Y*sm
+		a.add(row.W*dev*dev, &row.D)
+	}
+	if pi >= 0 {
+		flush()
+	}
+	out := Errors{Ratings: make([]float64, n)}
+	for i := range n {
+		out.Ratings[i] = math.Sqrt(max(0, v[i]))
+	}
+	for k := range K {
+		if p.Active[k] {
+			out.Beta[k] = math.Sqrt(max(0, v[n+k]))
+		}
+	}
+	return out
 }
