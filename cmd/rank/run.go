@@ -207,6 +207,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 	var moments []battle.Moment
 	var streams, hand []string // inputs with a header; with battles and none
 	var empty []input
+	sc.src.fingerprint = len(names) > 1
 	for _, name := range names {
 		in, err := read(c.Context, name, stdin, stderr, log, agg, sc, o.StyleControl, progress)
 		if err != nil {
@@ -369,7 +370,10 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, l
 		defer bar.Finish()
 	}
 	sum := sc.src.hasher()
-	counted := &countingReader{r: hashingReader{r: r, h: sum}}
+	if sum != nil {
+		r = hashingReader{r: r, h: sum}
+	}
+	counted := &countingReader{r: r}
 	d := battle.NewDecoder(counted, in.label)
 	d.SetStyle(style)
 	headerSeen := false
