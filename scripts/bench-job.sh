@@ -61,7 +61,7 @@ GOFLAGS="${GOFLAGS:-} -buildvcs=false" go build -o "$work/bin/" ./cmd/battles-ex
 tools="battles-export rank snapshot-publish"
 for t in $tools; do
 	if [ -n "$gnutime" ]; then
-		printf '#!/bin/sh\nexec %s -o "%s/times/%s" -f "%%e %%M" "%s/bin/%s" "$@"\n' \
+		printf '#!/bin/sh\nexec %s -a -o "%s/times/%s" -f "%%e %%M" "%s/bin/%s" "$@"\n' \
 			"$gnutime" "$work" "$t" "$work" "$t" >"$work/shim/$t"
 	else
 		printf '#!/bin/sh\nexec "%s/bin/%s" "$@"\n' "$work" "$t" >"$work/shim/$t"
@@ -103,8 +103,13 @@ for run in $(seq 1 "$runs"); do
 	printf '%-28s %9s %9s\n' stage seconds "peak MB"
 	for t in $tools; do
 		if [ -s "$work/times/$t" ]; then
-			read -r s kb <"$work/times/$t"
-			printf '%-28s %9s %9s\n' "$t" "$s" "$(mb "$kb")"
+			# A tool the job runs more than once (snapshot-publish: the
+			# leaderboards, then the run's record): the sum of its
+			# times, its largest peak.
+			set -- $(awk '{ s += $1; if ($2 > kb) kb = $2; n++ } END { printf "%.2f %d %d", s, kb, n }' "$work/times/$t")
+			name=$t
+			[ "$3" -gt 1 ] && name="$t ($3 runs)"
+			printf '%-28s %9s %9s\n' "$name" "$1" "$(mb "$2")"
 		else
 			printf '%-28s %9s %9s\n' "$t" - -
 		fi
