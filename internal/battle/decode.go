@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -212,6 +214,15 @@ func (d *Decoder) Next() bool {
 	return false
 }
 
+// envelopeMembers are the member names of headers and trailers, which
+// encoding/json decodes: a line that other readers could read otherwise
+// (textin.CheckMembers) is refused.
+var envelopeMembers = func() map[string]bool {
+	m := textin.Names(reflect.TypeOf(Header{}))
+	maps.Copy(m, textin.Names(reflect.TypeOf(Trailer{})))
+	return m
+}()
+
 // envelope handles a header or trailer line.
 func (d *Decoder) envelope(raw []byte) bool {
 	var probe struct {
@@ -220,6 +231,9 @@ func (d *Decoder) envelope(raw []byte) bool {
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil || probe.Stream != StreamKind {
 		return d.fail("a line without model_a that is not a %q header or trailer", StreamKind)
+	}
+	if err := textin.CheckMembers(raw, envelopeMembers); err != nil {
+		return d.fail("invalid stream header or trailer: %v", err)
 	}
 	switch probe.Type {
 	case TypeHeader:

@@ -70,6 +70,12 @@ func TestDecodeBad(t *testing.T) {
 		{`{"model_a":"a","model_b":"b","winner":"tie"} {}`, `in:1: invalid JSON: more than one value`},
 		{"{\"model_a\":\"a\xff\",\"model_b\":\"b\",\"winner\":\"tie\"}", `in:1: invalid UTF-8`},
 		{`{"x":1}`, `in:1: missing model_a`},
+		// A member twice: jq and encoding/json take the last, other readers
+		// the first; the battle must count the same for all of them.
+		{`{"model_a":"a","model_b":"b","winner":"model_a","winner":"model_b"}`, `in:1: invalid JSON: member "winner" appears twice`},
+		{`{"model_a":"a","model_b":"b","model_a":"c","winner":"tie"}`, `in:1: invalid JSON: member "model_a" appears twice`},
+		{`{"model_a":"a","model_b":"b","winner":"tie","count":1,"c\u006funt":9}`, `in:1: invalid JSON: member "count" appears twice`},
+		{`{"model_a":"a","model_b":"b","winner":"tie","categories":["x"],"categories":["y"]}`, `in:1: invalid JSON: member "categories" appears twice`},
 		{`{"stream":"other","type":"header"}`, `in:1: a line without model_a that is not a "battles" header or trailer`},
 	} {
 		_, err := decodeAll(t, tc.in)
@@ -117,6 +123,14 @@ func TestDecodeEnvelope(t *testing.T) {
 		{header + "\n" + `{"stream":"battles","type":"trailer","records":0,"battles":0}` + "\n" + battle1, "in:3: line after the stream's trailer"},
 		{battle1 + "\n" + header, "in:2: a stream header must be the first line"},
 		{strings.Replace(header, `"version":1`, `"version":9`, 1), "in:1: stream version 9 is not supported"},
+		// Headers and trailers are read by encoding/json, which takes the
+		// last of two members and matches names in any case; jq does not.
+		{strings.Replace(header, `"version":1`, `"version":1,"filter":{"leaderboard":"genomics","leaderboard":"overall"}`, 1),
+			`in:1: invalid stream header or trailer: member "leaderboard" appears twice in one object`},
+		{strings.Replace(header, `"version":1`, `"version":1,"filter":{"leaderboard":"genomics","Leaderboard":"overall"}`, 1),
+			`in:1: invalid stream header or trailer: member "Leaderboard" is not "leaderboard"`},
+		{header + "\n" + battle1 + "\n" + `{"stream":"battles","type":"trailer","records":1,"battles":2,"Battles":5}`,
+			`in:3: invalid stream header or trailer: member "Battles" is not "battles"`},
 	} {
 		_, err := decodeAll(t, tc.in)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {

@@ -3,6 +3,7 @@ package battle
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -18,6 +19,33 @@ type line struct {
 	categoriesBad          bool   // categories present but not an array of strings
 	stream                 bool   // has a "stream" key: a header or trailer
 	style, conv            []byte // the raw "style" and "conv_metadata" values, nil when absent or null
+	seen                   uint8  // the members above met so far, one bit each (memberBit)
+}
+
+// memberBit gives each member a battle line reads a bit of line.seen, so
+// that one met twice is refused: RFC 8259 leaves the meaning of a
+// duplicated name to the reader (encoding/json and jq take the last,
+// others the first), and a battle must count the same for all of them.
+func memberBit(key []byte) uint8 {
+	switch string(key) {
+	case "model_a":
+		return 1 << 0
+	case "model_b":
+		return 1 << 1
+	case "winner":
+		return 1 << 2
+	case "count":
+		return 1 << 3
+	case "categories":
+		return 1 << 4
+	case "stream":
+		return 1 << 5
+	case "style":
+		return 1 << 6
+	case "conv_metadata":
+		return 1 << 7
+	}
+	return 0
 }
 
 // scanner is a small JSON reader for one object per line. It validates the
@@ -63,6 +91,12 @@ func (s *scanner) scanLine(b []byte, l *line) error {
 }
 
 func (s *scanner) field(key []byte, l *line) error {
+	if bit := memberBit(key); bit != 0 {
+		if l.seen&bit != 0 {
+			return fmt.Errorf("invalid JSON: member %q appears twice in the object", key)
+		}
+		l.seen |= bit
+	}
 	switch string(key) {
 	case "model_a", "model_b", "winner":
 		if s.i < len(s.b) && s.b[s.i] == '"' {

@@ -3,6 +3,7 @@ package battle
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -59,16 +60,24 @@ func (s *scanner) parseStyle(raw []byte, st *Style) error {
 		var name string
 		switch string(key) {
 		case "a":
-			side, seen[0], name = &st.A, true, "style.a"
+			side, name = &st.A, "style.a"
 		case "b":
-			side, seen[1], name = &st.B, true, "style.b"
+			side, name = &st.B, "style.b"
 		default:
 			return s.skip(0)
 		}
+		k := name[len(name)-1] - 'a' // 0 for a, 1 for b
+		if seen[k] {
+			return twice(name)
+		}
+		seen[k] = true
 		var got [4]bool
 		err := s.object(func() string { return name }, func(key []byte) error {
 			for k, f := range StyleFeatures {
 				if string(key) == f {
+					if got[k] {
+						return twice(name + "." + f)
+					}
 					got[k] = true
 					return s.feature(func() string { return name + "." + f }, &side[k])
 				}
@@ -113,6 +122,9 @@ func (s *scanner) parseConvMetadata(raw []byte, st *Style) error {
 				if string(key) != name {
 					continue
 				}
+				if got[side][k] {
+					return twice("conv_metadata." + name)
+				}
 				got[side][k] = true
 				dst := &[2]*[4]float64{&st.A, &st.B}[side][k]
 				where := func() string { return "conv_metadata." + name }
@@ -120,7 +132,12 @@ func (s *scanner) parseConvMetadata(raw []byte, st *Style) error {
 					return s.feature(where, dst)
 				}
 				*dst = 0
+				var counted []string
 				return s.object(where, func(key []byte) error {
+					if slices.Contains(counted, string(key)) {
+						return twice(where() + "." + string(key))
+					}
+					counted = append(counted, string(key))
 					var v float64
 					if err := s.feature(func() string { return where() + "." + string(key) }, &v); err != nil {
 						return err
@@ -144,6 +161,11 @@ func (s *scanner) parseConvMetadata(raw []byte, st *Style) error {
 	}
 	st.Unit = UnitTokens
 	return nil
+}
+
+// twice is the error of a member met twice in one object (see memberBit).
+func twice(name string) error {
+	return fmt.Errorf("%s appears twice in its object", name)
 }
 
 // object reads a JSON object at s.i, calling member for each member; what

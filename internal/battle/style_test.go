@@ -74,6 +74,10 @@ func TestDecodeStyleBad(t *testing.T) {
 		{`"conv_metadata":{"sum_assistant_a_tokens":3,"header_count_a":{"h1":null}}`, `in:1: conv_metadata.header_count_a.h1 null is not a count`},
 		{`"conv_metadata":{"sum_assistant_a_tokens":3,"header_count_a":7}`, `in:1: conv_metadata.header_count_a must be an object`},
 		{`"style":{"a":` + side + `,"b":{"length":01}}`, `in:1: invalid JSON`},
+		{`"style":{"a":` + side + `,"b":` + side + `,"a":` + side + `}`, `in:1: style.a appears twice in its object`},
+		{`"style":{"a":` + side + `,"b":{"length":1,"headers":0,"lists":0,"bold":0,"length":900}}`, `in:1: style.b.length appears twice`},
+		{`"conv_metadata":{"sum_assistant_a_tokens":3,"sum_assistant_a_tokens":4}`, `in:1: conv_metadata.sum_assistant_a_tokens appears twice`},
+		{`"conv_metadata":{"sum_assistant_a_tokens":3,"header_count_a":{"h1":2,"h1":3}}`, `in:1: conv_metadata.header_count_a.h1 appears twice`},
 	} {
 		in := `{"model_a":"a","model_b":"b","winner":"tie",` + tc.style + "}\n"
 		_, err := decodeStyles(t, in)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/bixarena/arena-snapshots/internal/textin"
 )
@@ -37,9 +38,11 @@ func (e *InputError) Error() string {
 // Decoder reads leaderboard records, one JSON object per line, each line
 // ended by "\n". Blank lines are ignored. A last line without its newline
 // is a line cut short and an error, as is a line longer than MaxLineBytes
-// or one that is not a JSON object of the record's shape. Unknown fields
-// are ignored (DESIGN §3). Decoder does not validate the record's content:
-// see Validate.
+// or one that is not a JSON object of the record's shape; so is a line
+// that other readers could read otherwise (not UTF-8, a member twice in
+// one object, a member named as a field but for case: see
+// textin.CheckMembers). Unknown fields are ignored (DESIGN §3). Decoder
+// does not validate the record's content: see Validate.
 type Decoder struct {
 	err  error // what stopped the decoder before its first line
 	r    *bufio.Reader
@@ -57,6 +60,9 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 	}
 	return d
 }
+
+// recordMembers are the member names a Record decodes.
+var recordMembers = textin.Names(reflect.TypeOf(Record{}))
 
 // Line returns the number of the line the last record came from.
 func (d *Decoder) Line() int { return d.line }
@@ -86,6 +92,9 @@ func (d *Decoder) Next() (*Record, error) {
 		var rec Record
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return nil, d.Errorf("%s", describeJSONError(err, line))
+		}
+		if err := textin.CheckMembers(line, recordMembers); err != nil {
+			return nil, d.Errorf("%v", err)
 		}
 		if rec.Leaderboard == "" && rec.Status == "" && rec.Entries == nil {
 			return nil, d.Errorf("not a leaderboard record: no leaderboard, status or entries (is this a battle stream? it goes to rank first)")
