@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -132,7 +133,7 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if err := checkKey(key); err != nil {
 		return nil, false, err
 	}
-	b, err := d.root.ReadFile(key)
+	b, err := d.readFile(key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -140,6 +141,37 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, bool, error) {
 		return nil, false, classifyFS(err)
 	}
 	return b, true, nil
+}
+
+// readFile reads the regular file key. Anything else standing at key is
+// refused without waiting: opening a FIFO for reading would wait for a
+// writer forever, and reading a device might never end.
+func (d *Dir) readFile(key string) ([]byte, error) {
+	f, err := d.root.OpenFile(key, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		what := "not a regular file"
+		switch t := st.Mode().Type(); {
+		case t&fs.ModeDir != 0:
+			what = "a folder"
+		case t&fs.ModeNamedPipe != 0:
+			what = "a named pipe (FIFO)"
+		case t&fs.ModeSocket != 0:
+			what = "a socket"
+		case t&fs.ModeDevice != 0:
+			what = "a device"
+		}
+		return nil, exitcode.WithHint(exitcode.Config, fmt.Errorf("%s is %s, not a file", key, what),
+			"remove what stands where the --dir layout has a file")
+	}
+	return io.ReadAll(f)
 }
 
 // Update implements Objects: it holds an exclusive lock (flock, released
@@ -270,8 +302,8 @@ func (d *Dir) cleanTemporaries() error {
 // leads through a file or out of the folder are configuration (a person
 // must act; a retry would not help); anything else an internal failure.
 func classifyFS(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || exitcode.Code(err) != exitcode.Failure {
+		return err
 	}
 	switch {
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):

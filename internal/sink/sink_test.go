@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,6 +154,52 @@ func TestDirPermission(t *testing.T) {
 	}
 	if err := New(d).Publish(context.Background(), "x", "s", []byte("{}"), nil); exitcode.Code(err) != exitcode.Config {
 		t.Errorf("writing to a read-only folder: %v", err)
+	}
+}
+
+// A FIFO, a folder or a socket where the layout has a file is refused at
+// once: opening a FIFO to read it would wait for a writer forever.
+func TestDirNotAFile(t *testing.T) {
+	root := t.TempDir()
+	d, err := NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	os.MkdirAll(filepath.Join(root, "overall", "latest.json"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(root, "index.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "overall", "index.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for key, want := range map[string]string{
+		"index.json":          "index.json is a named pipe (FIFO), not a file",
+		"overall/index.json":  "overall/index.json is a named pipe (FIFO), not a file",
+		"overall/latest.json": "overall/latest.json is a folder, not a file",
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := d.Get(ctx, key)
+			if err == nil {
+				err = d.Update(ctx, key, Meta{}, func(b []byte) ([]byte, error) { return b, nil })
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if exitcode.Code(err) != exitcode.Config || !strings.Contains(err.Error(), want) {
+				t.Errorf("Get(%s) = %v (status %d), want configuration (4) saying %q", key, err, exitcode.Code(err), want)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("Get(%s) still waits after a minute", key)
+		}
+	}
+	// The site and the index read those files: publishing says so too.
+	err = New(d).Publish(ctx, "overall", "snapshot_2025-06-01_12-00-00", doc("snapshot_2025-06-01_12-00-00", t0, 1), nil)
+	if exitcode.Code(err) != exitcode.Config {
+		t.Errorf("Publish with a FIFO in the layout: %v", err)
 	}
 }
 
