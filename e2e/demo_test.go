@@ -109,6 +109,46 @@ func TestDemoOffline(t *testing.T) {
 	}
 }
 
+// TestDemoWithoutJq: the job needs jq; where it is missing and cannot be
+// installed (no apt-get here), the demo says what to install and ranks the
+// shipped fixture, instead of running a job that fails half-way.
+func TestDemoWithoutJq(t *testing.T) {
+	needTools(t)
+	work := t.TempDir()
+	path := filepath.Join(work, "path")
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Every command of /usr/bin and /bin but jq and apt-get.
+	for _, dir := range []string{"/usr/bin", "/bin"} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			switch e.Name() {
+			case "jq", "apt-get":
+				continue
+			}
+			os.Symlink(filepath.Join(dir, e.Name()), filepath.Join(path, e.Name()))
+		}
+	}
+	r := runShell(t, "bash", map[string]string{
+		"DATABASE_URL": pgtest.AdminURL(t),
+		"DEMO_BIN":     toolDir, // no Go on PATH: the demo uses these
+		"DEMO_OUT":     filepath.Join(work, "out"),
+		"PATH":         path,
+	}, "scripts/demo.sh")
+	if r.code != 0 {
+		t.Fatalf("demo without jq failed\n%s", r)
+	}
+	for _, want := range []string{"jq is not installed", "install jq", "score"} {
+		if !strings.Contains(strings.ToLower(r.stdout), strings.ToLower(want)) {
+			t.Errorf("demo without jq: output lacks %q\n%s", want, r.stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "out")); err == nil {
+		t.Errorf("demo without jq published to out/")
+	}
+}
+
 // goBinDir is the folder of the go command, for scripts that build.
 func goBinDir(t *testing.T) string {
 	t.Helper()

@@ -71,20 +71,34 @@ fi
 export PATH="$bin:$PATH"
 
 # ---- a PostgreSQL server ---------------------------------------------------
+# offline WHY [WHAT TO DO]: rank the fixture without a database.
 offline() {
-	say "no reachable PostgreSQL ($1): ranking the shipped fixture offline instead"
+	say "$1: ranking the shipped fixture offline instead"
 	echo "rank --format table testdata/battles.ndjson"
 	echo
 	rank --format table testdata/battles.ndjson
 	echo
-	echo "To run the whole job, start PostgreSQL (or set DATABASE_URL to a server where you may create a database) and run scripts/demo.sh again."
+	echo "${2:-To run the whole job, start PostgreSQL (or set DATABASE_URL to a server where you may create a database) and run scripts/demo.sh again.}"
 	echo "To use the tools from any folder, paste:"
 	echo
 	echo "export PATH=\"$bin:\$PATH\""
 	exit 0
 }
 
-command -v psql >/dev/null || offline "psql is not installed"
+command -v psql >/dev/null || offline "no reachable PostgreSQL (psql is not installed)"
+
+# The job writes its log lines with jq (the Dockerfile installs it): on
+# Debian, as root, install it when missing, as scripts/test.sh does;
+# elsewhere say what to install.
+if ! command -v jq >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing Debian's jq, which the job needs for its log lines"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq; } >/dev/null 2>&1 ||
+			offline "jq is not installed and apt-get could not install it" "To run the whole job, install jq (the job writes its log lines with it) and run scripts/demo.sh again."
+	else
+		offline "jq is not installed" "To run the whole job, install jq (the job writes its log lines with it: apt-get install jq, brew install jq) and run scripts/demo.sh again."
+	fi
+fi
 
 # with_db URL NAME: URL with its database replaced by NAME.
 with_db() {
@@ -103,13 +117,13 @@ if [ -n "${DATABASE_URL:-}" ]; then
 	postgres://* | postgresql://*) ;;
 	*) echo "demo: DATABASE_URL must be a postgres:// URL here" >&2; exit 2 ;;
 	esac
-	reachable "$DATABASE_URL" || offline "DATABASE_URL does not answer"
+	reachable "$DATABASE_URL" || offline "no reachable PostgreSQL (DATABASE_URL does not answer)"
 	admin=$DATABASE_URL
 else
 	for cand in "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" "postgres:///postgres"; do
 		if reachable "$cand"; then admin=$cand; break; fi
 	done
-	[ -n "$admin" ] || offline "nothing answers at 127.0.0.1:5432 or on the local socket"
+	[ -n "$admin" ] || offline "no reachable PostgreSQL (nothing answers at 127.0.0.1:5432 or on the local socket)"
 fi
 url=$(with_db "$admin" "$db")
 

@@ -47,6 +47,18 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 
+# jq and curl for the job (scripts/entrypoint.sh writes its log lines with
+# jq and calls the webhook with curl), run by the end-to-end tests: Debian's
+# packages, installed when missing (as root, as in CI), as the Dockerfile
+# installs them.
+for pkg in jq curl; do
+	if ! command -v "$pkg" >/dev/null 2>&1; then
+		say "installing Debian's $pkg for the job's tests"
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg"; } >/dev/null ||
+			{ say "$pkg could not be installed (apt-get as root)"; exit 1; }
+	fi
+done
+
 # Redis for the cache tests: each test starts its own redis-server on a
 # free 127.0.0.1 port with a temporary folder (internal/redistest), never
 # the one a machine may run on 6379. Debian's package, installed when
