@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
@@ -195,16 +195,7 @@ func countSnapshots(t *testing.T, dbURL string) int {
 }
 
 // closedPort returns a 127.0.0.1 port that nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return fmt.Sprint(port)
-}
+func closedPort(t *testing.T) string { return faulttest.ClosedPort(t) }
 
 // ---- running the job -------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // Package faulttest starts servers that misbehave, on 127.0.0.1 only, for
-// fault tests: one that accepts connections and never answers, one that
-// hangs up at once, one that answers in another protocol, one that
-// refuses TLS the way PostgreSQL does. Each stops when its test ends.
+// fault tests: a port that refuses connections, one that accepts them and
+// never answers, one that hangs up at once, one that answers in another
+// protocol, one that refuses TLS the way PostgreSQL does. Each stops when its test ends.
 // Panics checks that a panic of another goroutine reaches the caller's.
 package faulttest
 
@@ -9,12 +9,26 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 )
+
+// ClosedPort returns a 127.0.0.1 port that nothing listens on (one that
+// was free a moment ago): a connection there is refused.
+func ClosedPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return strconv.Itoa(port)
+}
 
 // Silent listens on a free 127.0.0.1 port, accepts every connection and
 // never writes a byte (it reads and discards what comes), and returns its

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -127,6 +128,10 @@ func Connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 	if errors.As(err, &pe) && (pe.Code == "3D000" || strings.HasPrefix(pe.Code, "28")) {
 		return nil, exitcode.WithHint(exitcode.Config, fmt.Errorf("cannot connect to %s: %w", Place(cfg), unwrapConnect(err)), connectHint(cfg, pe))
 	}
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		return nil, exitcode.WithHint(exitcode.Transient, fmt.Errorf("cannot connect to %s: %w", Place(cfg), unwrapConnect(err)),
+			fmt.Sprintf("nothing listens on %s port %d: is PostgreSQL running there, and are the host and port right?", cfg.Host, cfg.Port))
+	}
 	if err != nil {
 		return nil, Classify(fmt.Errorf("cannot connect to %s: %w", Place(cfg), unwrapConnect(err)))
 	}
@@ -134,14 +139,47 @@ func Connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 }
 
 // unwrapConnect drops pgconn's ConnectError wrapper, whose text repeats
-// connection settings, keeping the cause.
+// connection settings, keeping the cause. pgx tries each address of the
+// host and, with sslmode prefer (the default), TLS and then plain text,
+// and joins the errors of its attempts with newlines: the same failure
+// twice, as often as not. Those are told once each, on one line.
 func unwrapConnect(err error) error {
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) && ce.Unwrap() != nil {
-		return ce.Unwrap()
+		err = ce.Unwrap()
 	}
-	return err
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var errs []error
+	var texts []string
+	for _, e := range j.Unwrap() {
+		if e == nil {
+			continue
+		}
+		if t := strings.ReplaceAll(e.Error(), "\n", "; "); !slices.Contains(texts, t) {
+			errs, texts = append(errs, e), append(texts, t)
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return err
+	case 1:
+		return errs[0]
+	}
+	return attempts{errs: errs, text: strings.Join(texts, "; ")}
 }
+
+// attempts is the errors of several attempts to connect, distinct ones
+// only, told on one line; errors.Is and errors.As see each of them.
+type attempts struct {
+	errs []error
+	text string
+}
+
+func (a attempts) Error() string   { return a.text }
+func (a attempts) Unwrap() []error { return a.errs }
 
 // Classify gives a database error its exit status:
 //   - Config: authentication failed, database, schema, table or column

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 	"github.com/bixarena/arena-snapshots/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -95,5 +96,45 @@ func TestAtNamesThePlace(t *testing.T) {
 	}
 	if p := Place(socket); p != "arena@/var/run/postgresql (socket), database arena (none given: the user's name) (from --database-url)" {
 		t.Errorf("Place %q", p)
+	}
+}
+
+// TestConnectRefusedOnce: pgx tries plain text after TLS (sslmode prefer,
+// the default) and joins its attempts' errors with newlines; a refused
+// connection is told once, on one line, with a hint to check the server.
+func TestConnectRefusedOnce(t *testing.T) {
+	port := faulttest.ClosedPort(t)
+	for _, mode := range []string{"", "?sslmode=prefer", "?sslmode=disable"} {
+		cfg, err := Load("postgres://nobody@127.0.0.1:"+port+"/x"+mode, env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Connect(context.Background(), cfg)
+		if err == nil {
+			t.Fatal("connected to a closed port")
+		}
+		msg := err.Error()
+		if exitcode.Code(err) != exitcode.Transient || strings.Contains(msg, "\n") ||
+			strings.Count(msg, "connection refused") != 1 {
+			t.Errorf("%q: status %d, error %q: want transient, one line, the refusal once", mode, exitcode.Code(err), msg)
+		}
+		if hint := exitcode.HintOf(err); !strings.Contains(hint, "is PostgreSQL running there") || !strings.Contains(hint, "port "+port) {
+			t.Errorf("%q: hint %q", mode, hint)
+		}
+	}
+}
+
+// TestJoinedAttemptsKeepDistinctErrors: attempts that failed differently
+// are all told, once each, and errors.As still finds the server's answer.
+func TestJoinedAttemptsKeepDistinctErrors(t *testing.T) {
+	pe := &pgconn.PgError{Code: "28000", Message: `role "x" does not exist`}
+	joined := errors.Join(errors.New("tls: handshake failure"), pe, pe)
+	err := unwrapConnect(joined)
+	if got, want := err.Error(), `tls: handshake failure; : role "x" does not exist (SQLSTATE 28000)`; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	var got *pgconn.PgError
+	if !errors.As(err, &got) || got.Code != "28000" {
+		t.Errorf("errors.As lost the server's answer: %v", err)
 	}
 }
