@@ -197,6 +197,9 @@ func (d *Decoder) Next() bool {
 			}
 			continue
 		}
+		if !d.l.hasA && leaderboardRecord(raw) {
+			return d.fail("a leaderboard record, not a battle (is this rank's output? it goes to snapshot-publish)")
+		}
 		if !d.battle() {
 			return false
 		}
@@ -212,6 +215,17 @@ func (d *Decoder) Next() bool {
 		return d.fail("stream cut short: it has a header but no trailer (%d battle lines read)", d.records)
 	}
 	return false
+}
+
+// leaderboardRecord reports whether a line without model_a is a record of
+// rank's output (a leaderboard with its status), for a message that says
+// what the input is rather than what it lacks.
+func leaderboardRecord(raw []byte) bool {
+	var probe struct {
+		Leaderboard *string `json:"leaderboard"`
+		Status      *string `json:"status"`
+	}
+	return json.Unmarshal(raw, &probe) == nil && probe.Leaderboard != nil && probe.Status != nil
 }
 
 // envelopeMembers are the member names of headers and trailers, which
