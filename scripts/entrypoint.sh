@@ -70,7 +70,8 @@ refused):
                           attempts (30, 3)
   PGCONNECT_TIMEOUT, PGOPTIONS
                           the database's connect timeout (10 s) and server
-                          settings (-c statement_timeout=10min)
+                          settings (statement 5 min, lock 30 s; for example
+                          PGOPTIONS='-c statement_timeout=10min')
   RETRY_DELAY_SECONDS     pause before the one retry of a transient failure (10)
   JOB_TIMEOUT_SECONDS     the whole job's deadline (3600): past it, the stages
                           are stopped and the run ends as transient (5), with
