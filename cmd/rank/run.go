@@ -388,6 +388,9 @@ func read(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, l
 		if err := sc.battle(d.Battle()); err != nil {
 			return in, err
 		}
+		if err := inFilter(d.Header(), d.Battle(), in.label, d.Line()); err != nil {
+			return in, err
+		}
 		kept := agg.Add(d.Battle())
 		if err := sc.Err(); err != nil {
 			return in, err
@@ -592,4 +595,22 @@ func warnIllPosed(log *clix.Logger, r leaderboard.Record) {
 	}
 	log.Warnf("%s: no maximum-likelihood scores exist (%s); scores use %g virtual tie per model against a 1000 phantom",
 		r.Leaderboard, strings.Join(why, "; "), r.Fit.Prior)
+}
+
+// inFilter refuses a battle that the stream's header says it does not
+// hold: in a stream of one leaderboard's battles (filter.leaderboard)
+// every battle lists that leaderboard among its categories, as
+// battles-export writes them. Such a line would otherwise be counted in
+// the trailer and silently in no leaderboard: the stream is inconsistent.
+func inFilter(h *battle.Header, b *battle.Battle, label string, line int) error {
+	if h == nil || h.Filter.Leaderboard == "" || h.Filter.Leaderboard == battle.Overall {
+		return nil
+	}
+	for _, c := range b.Categories {
+		if string(c) == h.Filter.Leaderboard {
+			return nil
+		}
+	}
+	return exitcode.New(exitcode.BadInput, &battle.Error{Name: label, Line: line,
+		Msg: fmt.Sprintf("a battle without the category %q in a stream of that leaderboard's battles (its header's filter.leaderboard)", h.Filter.Leaderboard)})
 }
