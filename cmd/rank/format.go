@@ -63,7 +63,7 @@ func table(w io.Writer, records []leaderboard.Record) error {
 			title += ", style-controlled"
 		}
 		if r.Status == leaderboard.Skipped {
-			fmt.Fprintf(w, "%s: skipped: %s\n", title, skipped(r))
+			fmt.Fprintf(w, "%s: skipped: %s\n", title, leaderboard.SkipReason(r))
 			continue
 		}
 		level := percent(r.Params.Confidence)
@@ -82,7 +82,7 @@ func table(w io.Writer, records []leaderboard.Record) error {
 				level, rangeMeaning(r, level))
 		}
 		if len(r.Dropped) > 0 {
-			fmt.Fprintf(w, "%s\n", dropped(r))
+			fmt.Fprintf(w, "%s\n", leaderboard.DroppedModels(r))
 		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
@@ -131,68 +131,6 @@ func pairsTable(tw io.Writer, pairs []leaderboard.Pair) {
 		fmt.Fprintf(tw, "%s\t%s\t%7d\t%5d\t%5d\t%5d\t%8s\t%8.0f%%\n", clix.Printable(p.ModelA), clix.Printable(p.ModelB),
 			p.Battles, p.WinsA, p.WinsB, p.Ties, rate, 100*p.PredictedA)
 	}
-}
-
-// skipped says why a leaderboard was skipped, with the threshold and the
-// flag that sets it.
-func skipped(r leaderboard.Record) string {
-	p := r.Params
-	switch r.Reason {
-	case leaderboard.ReasonInsufficientBattles:
-		return fmt.Sprintf("%d battles < --min-battles %d", r.Battles, p.MinBattles)
-	case leaderboard.ReasonInsufficientModels:
-		return fmt.Sprintf("%d models < --min-models %d (%d battles)", r.Models, p.MinModels, r.Battles)
-	case leaderboard.ReasonInsufficientEntries:
-		return fmt.Sprintf("%d models ranked < --min-models %d; %s", r.Models-len(r.Dropped), p.MinModels, dropped(r))
-	case leaderboard.ReasonNoEntries:
-		if r.Models == 0 {
-			return "no battles"
-		}
-		most := int64(0)
-		for _, d := range r.Dropped {
-			if d.Reason == leaderboard.DroppedVotes {
-				most = max(most, d.Votes)
-			}
-		}
-		if most > 0 || p.MinVotes > 0 {
-			return fmt.Sprintf("no model has %d votes (--min-votes %d; the most: %d) in %d battles between %d models", p.MinVotes, p.MinVotes, most, r.Battles, r.Models)
-		}
-		return fmt.Sprintf("no model has a finite score (%d battles, %d models)", r.Battles, r.Models)
-	}
-	return strings.ReplaceAll(r.Reason, "_", " ")
-}
-
-// dropped lists the models of a leaderboard that have no entry, and why:
-// "not ranked (fewer votes than --min-votes 10): a (3 votes), b (1 vote)".
-func dropped(r leaderboard.Record) string {
-	const most = 8
-	var votes, scores []string
-	for _, d := range r.Dropped {
-		switch d.Reason {
-		case leaderboard.DroppedVotes:
-			unit := "votes"
-			if d.Votes == 1 {
-				unit = "vote"
-			}
-			votes = append(votes, fmt.Sprintf("%s (%d %s)", d.Model, d.Votes, unit))
-		default:
-			scores = append(scores, d.Model)
-		}
-	}
-	list := func(names []string) string {
-		if len(names) > most {
-			return strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
-		}
-		return strings.Join(names, ", ")
-	}
-	var parts []string
-	if len(votes) > 0 {
-		parts = append(parts, fmt.Sprintf("not ranked (fewer votes than --min-votes %d): %s", r.Params.MinVotes, list(votes)))
-	}
-	if len(scores) > 0 {
-		parts = append(parts, fmt.Sprintf("not ranked (no finite score in (0, 3000]): %s", list(scores)))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // writeStyle writes a style-controlled leaderboard's title line and its
@@ -278,7 +216,7 @@ func csvLeavesOut(records []leaderboard.Record) string {
 		}
 		switch {
 		case r.Status == leaderboard.Skipped:
-			skips = append(skips, fmt.Sprintf("%s (%s)", slug, skipped(r)))
+			skips = append(skips, fmt.Sprintf("%s (%s)", slug, leaderboard.SkipReason(r)))
 		case r.Style != nil && len(r.Style.Coefficients) > 0:
 			styles = append(styles, slug)
 		}

@@ -314,7 +314,7 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		m := map[string]any{"leaderboard": r.Leaderboard, "status": r.Status, "battles": r.Battles, "entries": len(r.Entries)}
 		if r.Reason != "" {
 			m["reason"] = r.Reason
-			m["why"] = skipped(r) // the table's words
+			m["why"] = leaderboard.SkipReason(r) // the table's words
 		}
 		if r.Variant != "" {
 			m["variant"] = r.Variant
