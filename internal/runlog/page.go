@@ -93,7 +93,7 @@ code { font-size: .8rem; word-break: break-all; }
 </head>
 <body>
 <h1>Leaderboard job runs</h1>
-<p class="note">The last {{len .Runs}} runs, newest first{{with .UpdatedAt}}; updated {{date .}} UTC{{end}}. Each run's record is its complete log event. {{if .Site}}<a href="../index.html">All leaderboards</a> · {{end}}<a href="index.json">runs/index.json</a> · <a href="../index.json">the leaderboards' index.json</a></p>
+<p class="note">{{if eq (len .Runs) 1}}The last 1 run{{else}}The last {{len .Runs}} runs, newest first{{end}}{{with .UpdatedAt}}; updated {{date .}} UTC{{end}}. Each run's record is its complete log event. {{if .Site}}<a href="../index.html">All leaderboards</a> · {{end}}<a href="index.json">runs/index.json</a> · <a href="../index.json">the leaderboards' index.json</a></p>
 {{if .Runs}}<table>
 <thead><tr><th>started (UTC), run</th><th>duration</th><th>outcome</th><th>published</th><th>held</th><th>skipped</th><th>failed</th><th>problems</th></tr></thead>
 <tbody>
