@@ -24,6 +24,7 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/names"
 	"github.com/bixarena/arena-snapshots/internal/pgconf"
 	"github.com/bixarena/arena-snapshots/internal/sink"
+	"github.com/bixarena/arena-snapshots/internal/site"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 	"github.com/bixarena/arena-snapshots/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -339,6 +340,7 @@ func (p *publisher) run(ctx context.Context) error {
 	var failures []error
 	var held []heldBoard
 	var reports []guard.Report
+	var skipped []site.Skipped // for the front page's leaderboards not yet published
 	published := 0
 	var writeErr error
 	for _, j := range jobs {
@@ -382,6 +384,9 @@ func (p *publisher) run(ctx context.Context) error {
 		if s.Status == StatusPublished {
 			published++
 		}
+		if j.err == nil && s.Status == StatusSkipped && in.rec.Status == leaderboard.Skipped {
+			skipped = append(skipped, site.SkippedOf(in.rec))
+		}
 		if p.o.DiffTable {
 			reports = append(reports, report(s, diff))
 			continue
@@ -417,7 +422,7 @@ func (p *publisher) run(ctx context.Context) error {
 			p.log.Error(err)
 			continue
 		}
-		if err := t.sink.WriteSite(ctx, slugsOf(t.index)); err != nil {
+		if err := t.sink.WriteSite(ctx, slugsOf(t.index), skipped); err != nil {
 			indexFailures = append(indexFailures, err)
 			p.log.Error(err)
 		}

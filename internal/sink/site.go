@@ -49,12 +49,13 @@ func (s *Sink) WriteHistory(ctx context.Context, line snapshot.HistoryEntry, now
 // the page of each leaderboard in slugs and of the leaderboards they are
 // variants of or have as variants (SLUG/index.html, from SLUG/latest.json,
 // SLUG/index.json and index.json), then the front page (index.html, from
-// index.json and each leaderboard's latest.json), last. Each page is
+// index.json and each leaderboard's latest.json, with the leaderboards of
+// skipped that have no snapshot here: site.Front), last. Each page is
 // replaced atomically, drawn again from what is stored when another run
 // replaced it meanwhile, so that the last page written shows the last
 // index. A leaderboard whose latest document is missing or unreadable gets
 // no page; the others are drawn all the same, and the errors joined.
-func (s *Sink) WriteSite(ctx context.Context, slugs []string) error {
+func (s *Sink) WriteSite(ctx context.Context, slugs []string, skipped []site.Skipped) error {
 	idx, err := s.index(ctx)
 	if err != nil {
 		return err
@@ -88,7 +89,7 @@ func (s *Sink) WriteSite(ctx context.Context, slugs []string) error {
 		if idx == nil {
 			idx = &snapshot.Index{}
 		}
-		f := site.Front{Index: idx, Latest: map[string]*snapshot.Document{}}
+		f := site.Front{Index: idx, Latest: map[string]*snapshot.Document{}, Skipped: skipped}
 		for _, l := range idx.Leaderboards {
 			if names.Leaderboard(l.Leaderboard) != nil {
 				continue
@@ -113,7 +114,8 @@ func (s *Sink) WriteSite(ctx context.Context, slugs []string) error {
 // is a site: nothing when index.html is not there. The job records its
 // run after publishing, so the first run's pages are drawn before the run
 // history's page exists; drawing them again once it does makes them link
-// it from that first run on.
+// it from that first run on. The front page drawn again does not know
+// what the publish skipped, and lists no leaderboard as not yet published.
 func (s *Sink) RedrawSite(ctx context.Context) error {
 	front, err := s.exists(ctx, "index.html")
 	if err != nil || !front {
@@ -129,7 +131,7 @@ func (s *Sink) RedrawSite(ctx context.Context) error {
 			slugs = append(slugs, l.Leaderboard)
 		}
 	}
-	return s.WriteSite(ctx, slugs)
+	return s.WriteSite(ctx, slugs, nil)
 }
 
 // writeBoardPage draws SLUG/index.html from what is stored.

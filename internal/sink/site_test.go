@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 	"github.com/bixarena/arena-snapshots/internal/leaderboard"
+	"github.com/bixarena/arena-snapshots/internal/site"
 	"github.com/bixarena/arena-snapshots/internal/snapshot"
 )
 
@@ -49,7 +50,13 @@ func exerciseSite(t *testing.T, objs Objects, read func(key string) string) {
 	first := publishSnapshot(t, s, "overall", t0, "alpha")
 	second := publishSnapshot(t, s, "overall", t0.Add(24*time.Hour), "<script>alert(1)</script>")
 	publishSnapshot(t, s, "genomics", t0, "gamma")
-	if err := s.WriteSite(ctx, []string{"overall", "genomics"}); err != nil {
+	// What the publish skipped: a leaderboard with no snapshot here is
+	// listed as not yet published; one that has a snapshot keeps its card.
+	skipped := []site.Skipped{
+		{Leaderboard: "tiny", Name: "<b>Tiny</b>", Reason: leaderboard.ReasonInsufficientBattles, Why: "12 battles < --min-battles 30"},
+		{Leaderboard: "genomics", Name: "Genomics", Reason: leaderboard.ReasonInsufficientBattles, Why: "1 battles < --min-battles 30"},
+	}
+	if err := s.WriteSite(ctx, []string{"overall", "genomics"}, skipped); err != nil {
 		t.Fatal(err)
 	}
 	var h snapshot.History
@@ -75,6 +82,10 @@ func exerciseSite(t *testing.T, objs Objects, read func(key string) string) {
 			t.Errorf("index.html lacks %q", want)
 		}
 	}
+	if !strings.Contains(front, `<li data-leaderboard="tiny"><span class="name">&lt;b&gt;Tiny&lt;/b&gt;</span> — 12 battles &lt; --min-battles 30</li>`) ||
+		strings.Contains(front, `<li data-leaderboard="genomics">`) {
+		t.Errorf("index.html does not list the skipped leaderboard without a snapshot alone as not yet published")
+	}
 	if strings.Contains(front, "runs/index.html") {
 		t.Errorf("index.html links job runs that are not there")
 	}
@@ -82,7 +93,7 @@ func exerciseSite(t *testing.T, objs Objects, read func(key string) string) {
 	if err := objs.Put(ctx, "runs/index.html", []byte("<!DOCTYPE html>"), Meta{ContentType: TypeHTML}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteSite(ctx, nil); err != nil {
+	if err := s.WriteSite(ctx, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(read("index.html"), `href="runs/index.html"`) {
@@ -106,7 +117,7 @@ func exerciseSite(t *testing.T, objs Objects, read func(key string) string) {
 		t.Errorf("an unreadable history was replaced: %v", err)
 	}
 	// A leaderboard without latest gets no page; the others do.
-	if err := s.WriteSite(ctx, []string{"neuroscience", "overall"}); err == nil {
+	if err := s.WriteSite(ctx, []string{"neuroscience", "overall"}, nil); err == nil {
 		t.Errorf("a page for a leaderboard without latest.json")
 	}
 	if read("neuroscience/index.html") != "" {

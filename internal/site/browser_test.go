@@ -32,10 +32,15 @@ import (
 // page, opened from the folder with file://, show every listed model with
 // its rank range and tier; nothing is requested from outside the folder;
 // a model named <script>alert(1)</script> is text, not a script; at phone
-// and laptop widths the page needs no sideways scrolling but its tables';
-// every text of the chart and heatmaps stays on their canvas. Screenshots
-// at both widths are kept in .cache/artifacts/site (SITE_ARTIFACTS
-// overrides it), which git ignores.
+// and laptop widths the page needs no sideways scrolling; each row's rank,
+// model, score and interval lie within the screen, with no table to
+// scroll; the chart and heatmaps are drawn at their own size (their labels
+// as large as drawn), in a box that scrolls sideways with a hint when they
+// are wider than the screen; a rank range on the front page stays on one
+// line; a leaderboard the publish skipped is listed with why; the run
+// history of one run says "run". Every text of the chart and heatmaps
+// stays on their canvas. Screenshots at both widths are kept in
+// .cache/artifacts/site (SITE_ARTIFACTS overrides it), which git ignores.
 func TestSiteInBrowser(t *testing.T) {
 	bin := os.Getenv("CHROMIUM")
 	if bin == "" {
@@ -61,7 +66,7 @@ func TestSiteInBrowser(t *testing.T) {
 		name          string
 		width, height int
 		mobile        bool
-	}{{"phone", 390, 844, true}, {"laptop", 1366, 900, false}}
+	}{{"phone", 390, 844, true}, {"laptop", 1280, 900, false}}
 	for _, w := range widths {
 		t.Run(w.name, func(t *testing.T) {
 			// The front page: a card per published leaderboard, linking
@@ -74,6 +79,8 @@ func TestSiteInBrowser(t *testing.T) {
 				}
 				Scripts  int
 				Overflow bool
+				Broken   []string // rank ranges drawn on more than one line
+				Pending  [][2]string
 			}
 			p.eval(t, `({
 				cards: [...document.querySelectorAll('li.card')].map(c => ({
@@ -83,6 +90,10 @@ func TestSiteInBrowser(t *testing.T) {
 				})),
 				scripts: document.scripts.length,
 				overflow: document.documentElement.scrollWidth > window.innerWidth,
+				// On one line, and kept there whatever the width of the card.
+				broken: [...document.querySelectorAll('li.card li small')].filter(s => s.getClientRects().length != 1 ||
+					getComputedStyle(s).whiteSpace != 'nowrap').map(s => s.textContent),
+				pending: [...document.querySelectorAll('#pending li')].map(li => [li.dataset.leaderboard, li.textContent]),
 			})`, &front)
 			if len(front.Cards) != len(records) {
 				t.Errorf("front page: %d cards for %d leaderboards", len(front.Cards), len(records))
@@ -102,6 +113,12 @@ func TestSiteInBrowser(t *testing.T) {
 			if front.Scripts != 0 || front.Overflow {
 				t.Errorf("front page: %d scripts, sideways overflow %v", front.Scripts, front.Overflow)
 			}
+			if len(front.Broken) > 0 {
+				t.Errorf("front page: rank ranges broken across lines: %q", front.Broken)
+			}
+			if want := [][2]string{{skippedSlug, skippedName + " — 12 battles < --min-battles 30"}}; fmt.Sprint(front.Pending) != fmt.Sprint(want) {
+				t.Errorf("front page: not yet published %q, want %q", front.Pending, want)
+			}
 			p.check(t, root)
 			p.screenshot(t, filepath.Join(artifacts, "index-"+w.name+".png"))
 
@@ -111,20 +128,55 @@ func TestSiteInBrowser(t *testing.T) {
 			var board struct {
 				Rows   [][4]string
 				Images []struct {
-					Src string
-					OK  bool
+					Src                        string
+					OK, Scrolls                bool
+					NaturalWidth, Width        float64
+					Left, Right, ScrollerRight float64
 				}
 				Scripts  int
 				Overflow bool
+				Width    float64
+				Table    struct{ ScrollWidth, ClientWidth float64 }
+				Cells    []struct {
+					Score      string
+					Left       float64
+					Right      float64
+					Intervals  [][3]any // the interval's text, left and right, where it is seen
+					Rank, Name [2]float64
+				}
+				Hint bool
 			}
-			p.eval(t, `({
+			p.eval(t, `(() => {
+				const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; };
+				const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility != 'hidden';
+				const wrap = document.querySelector('#entries').parentElement;
+				return {
 				rows: [...document.querySelectorAll('#entries tbody tr')].map(tr => [
 					tr.querySelector('.rank').textContent, tr.querySelector('.ranks').textContent,
 					tr.querySelector('.tier').textContent, tr.querySelector('.model').textContent]),
-				images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
+				images: [...document.images].map(i => {
+					const r = i.getBoundingClientRect();
+					let scroller = null;
+					for (let e = i.parentElement; e; e = e.parentElement) {
+						if (['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) { scroller = e; break; }
+					}
+					return {src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0, naturalWidth: i.naturalWidth,
+						width: r.width, left: r.left, right: r.right, scrolls: scroller != null && scroller.scrollWidth > scroller.clientWidth,
+						scrollerRight: scroller ? scroller.getBoundingClientRect().right : 0};
+				}),
 				scripts: document.scripts.length,
 				overflow: document.documentElement.scrollWidth > window.innerWidth,
-			})`, &board)
+				width: window.innerWidth,
+				table: {scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth},
+				cells: [...document.querySelectorAll('#entries tbody tr')].map(tr => {
+					const s = tr.querySelector('td.score') || tr.querySelectorAll('td')[tr.querySelectorAll('td').length - 3];
+					const [left, right] = box(s);
+					return {score: s.firstChild.textContent, left, right, rank: box(tr.querySelector('.rank')), name: box(tr.querySelector('.model')),
+						intervals: [...tr.querySelectorAll('td, td *')].filter(e => e.childElementCount == 0 && shown(e) &&
+							/^\s*[0-9.]+\s*–\s*[0-9.]+\s*$/.test(e.textContent)).map(e => [e.textContent, ...box(e)])};
+				}),
+				hint: [...document.querySelectorAll('p')].some(p => shown(p) && p.textContent.includes('scroll sideways')),
+			}; })()`, &board)
 			if len(board.Rows) != len(overall.Entries) {
 				t.Fatalf("overall page: %d rows for %d entries", len(board.Rows), len(overall.Entries))
 			}
@@ -134,6 +186,26 @@ func TestSiteInBrowser(t *testing.T) {
 					t.Errorf("overall page, row %d: %q, want %q", i+1, board.Rows[i], want)
 				}
 			}
+			if board.Table.ScrollWidth > board.Table.ClientWidth+0.5 {
+				t.Errorf("overall page: the table scrolls sideways (%.0f px in %.0f)", board.Table.ScrollWidth, board.Table.ClientWidth)
+			}
+			for i, c := range board.Cells {
+				e := overall.Entries[i]
+				in := func(l, r float64) bool { return l >= -0.5 && r <= board.Width+0.5 }
+				if c.Score != fmt.Sprintf("%.1f", e.Score) || !in(c.Left, c.Right) || !in(c.Rank[0], c.Rank[1]) || !in(c.Name[0], c.Name[0]+1) {
+					t.Errorf("overall page, row %d: score %q at %.0f–%.0f px, rank at %.0f–%.0f, name from %.0f, in a screen of %.0f px",
+						i+1, c.Score, c.Left, c.Right, c.Rank[0], c.Rank[1], c.Name[0], board.Width)
+				}
+				seen := false
+				for _, iv := range c.Intervals {
+					l, _ := iv[1].(float64)
+					r, _ := iv[2].(float64)
+					seen = seen || in(l, r)
+				}
+				if !seen {
+					t.Errorf("overall page, row %d: its interval is not seen within the screen: %v", i+1, c.Intervals)
+				}
+			}
 			if len(board.Images) != 3 {
 				t.Errorf("overall page: images %+v, want the chart and two heatmaps", board.Images)
 			}
@@ -141,12 +213,30 @@ func TestSiteInBrowser(t *testing.T) {
 				if !img.OK {
 					t.Errorf("overall page: image %s did not load", img.Src)
 				}
+				// At its own size: shrunk, its labels could not be read.
+				if img.Width < img.NaturalWidth-0.5 {
+					t.Errorf("overall page: image %s drawn %.0f px wide, shrunk from %.0f", img.Src, img.Width, img.NaturalWidth)
+				}
+				if img.Right > board.Width+0.5 && (!img.Scrolls || img.ScrollerRight > board.Width+0.5 || !board.Hint) {
+					t.Errorf("overall page: image %s (%.0f px) is wider than the screen (%.0f px) and not in a box that scrolls, with a hint (scrolls %v, hint %v)",
+						img.Src, img.Width, board.Width, img.Scrolls, board.Hint)
+				}
 			}
 			if board.Scripts != 0 || board.Overflow {
 				t.Errorf("overall page: %d scripts, sideways overflow %v", board.Scripts, board.Overflow)
 			}
 			p.check(t, root)
 			p.screenshot(t, filepath.Join(artifacts, "overall-"+w.name+".png"))
+
+			// The run history, of one run.
+			p = b.open(t, root, "runs/index.html", w.width, w.height, w.mobile)
+			var runs string
+			p.eval(t, `document.body.innerText`, &runs)
+			if !strings.Contains(runs, "The last 1 run") || strings.Contains(runs, "1 runs") {
+				t.Errorf("runs page: %q, want it to say \"The last 1 run\"", runs)
+			}
+			p.check(t, root)
+			p.screenshot(t, filepath.Join(artifacts, "runs-"+w.name+".png"))
 		})
 	}
 
@@ -169,6 +259,13 @@ func TestSiteInBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", artifacts)
 }
+
+// skippedSlug and skippedName are the leaderboard publishSite has
+// skipped.
+const (
+	skippedSlug = "tiny"
+	skippedName = `Tiny <img src=x onerror=alert(3)> "&"`
+)
 
 // site is a published leaderboard record with the identifier its files
 // got.
@@ -222,8 +319,18 @@ func publishSite(t *testing.T, root string) []site {
 		in.Write(append(line, '\n'))
 		out = append(out, site{Record: r, identifier: snapshot.Identifier(at)})
 	}
+	// A leaderboard with too few battles, skipped, with a name that tries
+	// to break the page.
+	skip, _ := json.Marshal(leaderboard.Record{Leaderboard: skippedSlug, Name: skippedName, Status: leaderboard.Skipped,
+		Reason: leaderboard.ReasonInsufficientBattles, Battles: 12, Models: 3, Params: leaderboard.Params{MinBattles: 30, MinModels: 4}})
+	in.Write(append(skip, '\n'))
 	var stdout bytes.Buffer
 	log := clix.NewLogger("snapshot-publish", io.Discard, func(string) string { return "" })
+	// The run history first, so that the pages link it.
+	record := `{"correlation_id":"job-1","started_at":"2025-03-14T09:20:00Z","exit_status":0,"duration_seconds":400,"published":2,"skipped":1}`
+	if err := publish.RecordRun(context.Background(), publish.Options{Dir: root, Now: func() time.Time { return at }}, "-", strings.NewReader(record), &stdout, log); err != nil {
+		t.Fatalf("record the run: %v\n%s", err, stdout.String())
+	}
 	if err := publish.Run(context.Background(), publish.Options{Dir: root, Now: func() time.Time { return at }}, &in, &stdout, log); err != nil {
 		t.Fatalf("publish: %v\n%s", err, stdout.String())
 	}

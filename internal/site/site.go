@@ -50,12 +50,26 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 }).ParseFS(files, "page.html"))
 
 // Front is what the front page shows: the index's leaderboards, each with
-// its latest document when it could be read (nil otherwise), and whether
-// the job's run history (runs/index.html) is there to link.
+// its latest document when it could be read (nil otherwise), whether the
+// job's run history (runs/index.html) is there to link, and the
+// leaderboards the publish that draws the page skipped (see Pending).
 type Front struct {
-	Index  *snapshot.Index
-	Latest map[string]*snapshot.Document // by leaderboard slug
-	Runs   bool
+	Index   *snapshot.Index
+	Latest  map[string]*snapshot.Document // by leaderboard slug
+	Runs    bool
+	Skipped []Skipped
+}
+
+// Skipped is a leaderboard that a publish skipped: its slug and name, the
+// record's reason (leaderboard.ReasonInsufficientBattles, …) and why in
+// rank's words (leaderboard.SkipReason).
+type Skipped struct {
+	Leaderboard, Name, Reason, Why string
+}
+
+// SkippedOf is the Skipped of a record whose status is leaderboard.Skipped.
+func SkippedOf(r *leaderboard.Record) Skipped {
+	return Skipped{Leaderboard: r.Leaderboard, Name: r.Name, Reason: r.Reason, Why: leaderboard.SkipReason(*r)}
 }
 
 // Index renders the front page.
@@ -83,7 +97,29 @@ func Index(f Front) ([]byte, error) {
 		}
 		v.Boards = append(v.Boards, c)
 	}
+	v.Pending = pending(f)
 	return render("front", v)
+}
+
+// pending lists, by slug, the skipped leaderboards of f that have no
+// snapshot in its index: those that have one keep their card. A
+// style-controlled leaderboard skipped because it was not opted in to
+// (leaderboard.ReasonNoStyleLeaderboard) is not waiting for anything, and
+// is left out.
+func pending(f Front) []skippedView {
+	var out []skippedView
+	for _, s := range f.Skipped {
+		if hasBoard(f.Index, s.Leaderboard) || s.Reason == leaderboard.ReasonNoStyleLeaderboard {
+			continue
+		}
+		v := skippedView{Leaderboard: snapshot.CleanText(s.Leaderboard), Name: snapshot.CleanText(s.Name), Why: snapshot.CleanText(s.Why)}
+		if v.Name == "" {
+			v.Name = v.Leaderboard
+		}
+		out = append(out, v)
+	}
+	slices.SortStableFunc(out, func(a, b skippedView) int { return strings.Compare(a.Leaderboard, b.Leaderboard) })
+	return slices.CompactFunc(out, func(a, b skippedView) bool { return a.Leaderboard == b.Leaderboard })
 }
 
 // frontOrder returns the leaderboards in the front page's order: overall
@@ -197,7 +233,10 @@ type frontView struct {
 	Updated string
 	Runs    bool
 	Boards  []card
+	Pending []skippedView
 }
+
+type skippedView struct{ Leaderboard, Name, Why string }
 
 type card struct {
 	Slug, Name, Date, Page string

@@ -80,7 +80,9 @@ func TestBoardPage(t *testing.T) {
 	for _, want := range []string{
 		`&lt;script&gt;alert(1)&lt;/script&gt;`, // the model's name, as text
 		`Overall &lt;i&gt;&#34;&amp;&#34;&lt;/i&gt;`,
-		`<td class="n ranks">2–3</td>`, `<td class="n tier">3</td>`,
+		`<td class="n ranks wide">2–3</td>`, `<td class="n tier wide">3</td>`,
+		`<span class="nobr">ranks 2–3</span> · <span class="nobr">tier 2</span> · <span class="nobr">580 votes</span>`, // folded on a phone
+		`<small class="fold">1150.0–1260.0</small>`,
 		"GPT-4o", "Open&#34;AI&#34; &lt;b&gt;", "proprietary", "1150.0 – 1260.0", "600",
 		"12,345 battles", "90% intervals from 1000 one-step bootstrap rounds", "2025-03-14 09:26 UTC",
 		`src="` + id + `.svg"`, `src="` + id + `.observed.svg"`, `src="` + id + `.predicted.svg"`,
@@ -258,5 +260,61 @@ func TestFrontPage(t *testing.T) {
 	empty, err := Index(Front{Index: &snapshot.Index{}})
 	if err != nil || !strings.Contains(string(empty), "No leaderboard published yet") {
 		t.Errorf("the front page of nothing: %v %s", err, empty)
+	}
+}
+
+// TestFrontPagePending: the leaderboards a publish skipped that have no
+// snapshot at the place are listed, by slug, with rank's words for why
+// and every name escaped; one that has a snapshot keeps its card and is
+// not listed; a style-controlled leaderboard that was not opted in to is
+// not waiting for anything and is not listed.
+func TestFrontPagePending(t *testing.T) {
+	d := board()
+	idx := &snapshot.Index{Leaderboards: []snapshot.IndexEntry{snapshot.IndexEntryOf(d)}}
+	recs := []leaderboard.Record{
+		{Leaderboard: "zoology", Name: `Zoo <img src=x onerror=alert(3)> "&"`, Status: leaderboard.Skipped,
+			Reason: leaderboard.ReasonInsufficientBattles, Battles: 12, Params: leaderboard.Params{MinBattles: 30}},
+		{Leaderboard: "anatomy", Status: leaderboard.Skipped, Reason: leaderboard.ReasonInsufficientModels,
+			Battles: 40, Models: 3, Params: leaderboard.Params{MinModels: 4}},
+		{Leaderboard: "overall", Name: "Overall", Status: leaderboard.Skipped, Reason: leaderboard.ReasonInsufficientBattles, Battles: 1},
+		{Leaderboard: "genomics-style", Name: "Genomics", Status: leaderboard.Skipped, Reason: leaderboard.ReasonNoStyleLeaderboard},
+		{Leaderboard: "oncology", Name: "Onco\x1b[31m\u202elogy", Status: leaderboard.Skipped, Reason: "some_new_reason"},
+	}
+	var skipped []Skipped
+	for i := range recs {
+		skipped = append(skipped, SkippedOf(&recs[i]))
+	}
+	b, err := Index(Front{Index: idx, Latest: map[string]*snapshot.Document{"overall": d}, Skipped: skipped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	noForeign(t, page)
+	section := regexp.MustCompile(`(?s)<section id="pending">.*</section>`).FindString(page)
+	want := `<section id="pending">
+<h2>Not yet published</h2>
+<p class="note">Leaderboards that the last publish skipped and that have no snapshot here yet, with why.</p>
+<ul class="pending">
+<li data-leaderboard="anatomy"><span class="name">anatomy</span> — 3 models &lt; --min-models 4 (40 battles)</li>
+<li data-leaderboard="oncology"><span class="name">Onco` + "\ufffd[31m\ufffd" + `logy</span> — some new reason</li>
+<li data-leaderboard="zoology"><span class="name">Zoo &lt;img src=x onerror=alert(3)&gt; &#34;&amp;&#34;</span> — 12 battles &lt; --min-battles 30</li>
+</ul>
+</section>`
+	if section != want {
+		t.Errorf("the section of leaderboards not yet published:\n%s\nwant\n%s", section, want)
+	}
+	if n := strings.Count(page, `class="card"`); n != 1 {
+		t.Errorf("%d cards, want the published leaderboard's only", n)
+	}
+	b, err = Index(Front{Index: idx, Latest: map[string]*snapshot.Document{"overall": d}, Skipped: skipped[2:4]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Not yet published") {
+		t.Errorf("a section of leaderboards not yet published, with none to list")
+	}
+	b, err = Index(Front{Index: &snapshot.Index{}, Skipped: skipped[:1]})
+	if err != nil || !strings.Contains(string(b), "No leaderboard published yet") || !strings.Contains(string(b), `data-leaderboard="zoology"`) {
+		t.Errorf("the front page of nothing published, one skipped: %v %s", err, b)
 	}
 }
