@@ -23,14 +23,19 @@ func SkipReason(r Record) string {
 		if r.Models == 0 {
 			return "no battles"
 		}
-		most := int64(0)
+		most, known := int64(0), false
 		for _, d := range r.Dropped {
 			if d.Reason == DroppedVotes {
-				most = max(most, d.Votes)
+				most, known = max(most, d.Votes), true
 			}
 		}
-		if most > 0 || p.MinVotes > 0 {
+		switch {
+		case known:
 			return fmt.Sprintf("no model has %d votes (--min-votes %d; the most: %d) in %d battles between %d models", p.MinVotes, p.MinVotes, most, r.Battles, r.Models)
+		case len(r.Dropped) == 0 && p.MinVotes > 0:
+			// A record read back from the stream, which does not carry
+			// Dropped: why each model was left out is not known.
+			return fmt.Sprintf("no model has both %d votes (--min-votes %d) and a finite score, in %d battles between %d models", p.MinVotes, p.MinVotes, r.Battles, r.Models)
 		}
 		return fmt.Sprintf("no model has a finite score (%d battles, %d models)", r.Battles, r.Models)
 	}
