@@ -164,8 +164,10 @@ func printQuery(ctx context.Context, w io.Writer, conn *pgx.Conn, o export.Optio
 		}
 		sql = strings.Replace(sql, "$1::text[]", "ARRAY["+strings.Join(quoted, ",")+"]::text[]", 1)
 	}
-	_, err = fmt.Fprintln(w, strings.Join(strings.Fields(sql), " "))
-	return err
+	if _, err = fmt.Fprintln(w, strings.Join(strings.Fields(sql), " ")); err != nil {
+		return exitcode.WriteError("output", err)
+	}
+	return nil
 }
 
 // parseTime reads an RFC 3339 flag; unset gives the zero time.

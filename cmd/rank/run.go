@@ -299,15 +299,15 @@ func rank(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer, log *clix.L
 		err = writeTable(w, records)
 	case "csv":
 		err = writeCSV(w, records)
-		if note := csvLeavesOut(records); note != "" {
-			log.Warnf("%s", note)
-		}
 	}
 	if err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
 		return exitcode.WriteError("output", err)
+	}
+	if note := csvLeavesOut(records); note != "" && format == "csv" {
+		log.Warnf("%s", note)
 	}
 	outcomes := make([]map[string]any, 0, len(records))
 	for _, r := range records {

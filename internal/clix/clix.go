@@ -175,7 +175,9 @@ func (l *Logger) Event(event string, attrs ...any) {
 	l.json.Info(event, append([]any{"event", event}, attrs...)...)
 }
 
-// Error reports err once, with its hint on a line of its own.
+// Error reports err once, with its hint on a line of its own. A quiet
+// error (exitcode.IsQuiet: stdout's reader quit) is a JSON line only, as
+// a shell prints nothing for a stage that a broken pipe ended.
 func (l *Logger) Error(err error) {
 	hint := exitcode.HintOf(err)
 	if l.json != nil {
@@ -184,6 +186,9 @@ func (l *Logger) Error(err error) {
 			attrs = append(attrs, "hint", hint)
 		}
 		l.json.Error(err.Error(), attrs...)
+		return
+	}
+	if exitcode.IsQuiet(err) {
 		return
 	}
 	l.print(fmt.Sprintf("%s: %s\n", l.tool, Printable(err.Error())))

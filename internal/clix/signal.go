@@ -65,7 +65,14 @@ func StoppedBy(ctx context.Context) *Stopped {
 
 // Main runs a tool's run function on the process's arguments and streams,
 // with a context that SIGINT and SIGTERM end, and exits with its status.
+//
+// SIGPIPE is caught, never acted on: a write to a stdout or stderr whose
+// reader quit returns EPIPE instead of killing the process mid-way (Go's
+// default for those two), so that each tool decides what a lost output
+// means (exitcode.BrokenPipe). Caught rather than ignored, so that a
+// program the tool started would not inherit the disposition.
 func Main(run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int) {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := SignalContext(context.Background())
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -27,6 +27,15 @@ const (
 // A tool stopped by SIGINT or SIGTERM exits 128 plus the signal's number,
 // 130 or 143, as a shell reports a process killed by it (clix.Stopped).
 
+// BrokenPipe is the status of a tool whose stdout was closed by its reader
+// (a pipe into head): 128 plus SIGPIPE's number, as a shell reports a
+// process killed by it, so that a pipe's stages tell a reader that quit
+// from a failure. The tools catch SIGPIPE (clix.Main) and end with it by
+// themselves: rank and battles-export quietly, having written nothing
+// partial; snapshot-publish only after the whole publish, saying that its
+// summary was lost.
+const BrokenPipe = 141
+
 // Help is the paragraph each tool's --help prints about exit statuses.
 const Help = `EXIT STATUS:
    0  success
@@ -40,14 +49,20 @@ const Help = `EXIT STATUS:
    5  transient failure (unreachable, connection lost, a timeout): worth a retry
    6  partial failure: some leaderboards failed or were held back, the
       others were published
-   130, 143  stopped by SIGINT or SIGTERM, within a second, nothing partial written`
+   130, 143  stopped by SIGINT or SIGTERM, within a second, nothing partial written
+   141  stdout closed by its reader (a pipe into head): nothing else went
+        wrong; snapshot-publish still publishes everything, then says
+        that its summary lines could not be written`
 
 // Error is an error with the exit status it should end the process with,
-// and an optional hint printed on a line of its own.
+// and an optional hint printed on a line of its own. A Quiet error ends
+// the tool without a message on a terminal (a reader that quit: see
+// BrokenPipe); JSON logs still record it.
 type Error struct {
-	Code int
-	Err  error
-	Hint string
+	Code  int
+	Err   error
+	Hint  string
+	Quiet bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -84,6 +99,12 @@ func Code(err error) int {
 	return Failure
 }
 
+// IsQuiet reports whether err's outermost *Error is Quiet.
+func IsQuiet(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Quiet
+}
+
 // HintOf returns the first hint found in err's chain, or "".
 func HintOf(err error) string {
 	for err != nil {
@@ -100,11 +121,14 @@ func HintOf(err error) string {
 }
 
 // WriteError classifies a failure to write output (what: "output",
-// "summary"): a full disk or quota, a read-only or forbidden place is the
-// machine's configuration (Config), with a hint; anything else is a
-// Failure.
+// "summary"): a reader that closed the pipe (EPIPE) is a quiet BrokenPipe;
+// a full disk or quota, a read-only or forbidden place is the machine's
+// configuration (Config), with a hint; anything else is a Failure.
 func WriteError(what string, err error) error {
 	err = fmt.Errorf("write %s: %w", what, err)
+	if errors.Is(err, syscall.EPIPE) {
+		return &Error{Code: BrokenPipe, Err: err, Quiet: true}
+	}
 	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS, syscall.EACCES, syscall.EPERM} {
 		if errors.Is(err, e) {
 			return WithHint(Config, err, "write the output where there is room and permission (another folder or disk)")

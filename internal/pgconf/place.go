@@ -53,11 +53,12 @@ func Place(cfg *pgx.ConnConfig) string {
 
 // At returns err, a database's answer or a failed connection to it, with
 // the place cfg connects to in front of its message (Place), keeping its
-// exit status and hint; any other error is returned as it is.
+// exit status and hint; any other error is returned as it is, and so is a
+// quiet one (a reader that quit the tool's stdout: not the database's).
 func At(cfg *pgx.ConnConfig, err error) error {
 	var pe *pgconn.PgError
 	var ne net.Error
-	if err == nil || !(errors.As(err, &pe) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.Timeout(err)) {
+	if err == nil || exitcode.IsQuiet(err) || !(errors.As(err, &pe) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.Timeout(err)) {
 		return err
 	}
 	return &exitcode.Error{Code: exitcode.Code(err), Err: fmt.Errorf("%s: %w", Place(cfg), err), Hint: exitcode.HintOf(err)}

@@ -392,22 +392,24 @@ func (p *publisher) run(ctx context.Context) error {
 			continue
 		}
 		s.Diff = diff
-		if err := enc.Encode(&s); err != nil && writeErr == nil {
-			writeErr = exitcode.WriteError("summary", err)
+		// Stdout that cannot take the lines (its reader quit, a full
+		// disk) stops nothing: the publish goes on to its end, and the
+		// run says the summary was lost (summaryLost).
+		if writeErr == nil {
+			if err := enc.Encode(&s); err != nil {
+				writeErr = exitcode.WriteError("the summary", err)
+			}
 		}
 	}
 	if p.o.DiffTable {
 		if err := guard.WriteTable(p.stdout, reports); err != nil {
-			writeErr = exitcode.New(exitcode.Failure, fmt.Errorf("write the diff: %w", err))
+			writeErr = exitcode.WriteError("the diff", err)
 		}
 	}
 	select {
 	case <-g.Panicked():
 		g.Wait()
 	default:
-	}
-	if writeErr != nil {
-		return writeErr
 	}
 
 	// The index last, with the leaderboards each place took.
@@ -430,9 +432,47 @@ func (p *publisher) run(ctx context.Context) error {
 	p.log.Event("complete", "leaderboards", len(inputs), "published", published, "held", len(held), "failed", len(failures),
 		"duration", time.Since(start).Seconds())
 	if len(held) > 0 {
-		return p.heldOutcome(failures, indexFailures, published, held, len(targets) > 0)
+		err = p.heldOutcome(failures, indexFailures, published, held, len(targets) > 0)
+	} else {
+		err = outcome(failures, indexFailures, published)
 	}
-	return outcome(failures, indexFailures, published)
+	done := "the publish went through to its end (every place, the index and the site)"
+	if p.o.DryRun {
+		done = "the dry run went through to its end"
+	}
+	return summaryLost(p.log, err, writeErr, done, !p.o.DryRun)
+}
+
+// summaryLost is a run's final error when stdout could not take its
+// summary (writeErr), after the run went through to its end (done says
+// what that was): the run's own error, graver, when it has one, the lost
+// summary said as a warning; else the lost summary, with WriteError's
+// status: exitcode.BrokenPipe when stdout's reader quit (a pipe into
+// head), Config for a full disk. It is said on stderr even for a broken
+// pipe: unlike rank's output, the summary is the only word of what was
+// published. again says that running again prints it (writing nothing
+// new).
+func summaryLost(log *clix.Logger, err, writeErr error, done string, again bool) error {
+	if writeErr == nil {
+		return err
+	}
+	cause := writeErr
+	if c := errors.Unwrap(errors.Unwrap(writeErr)); c != nil {
+		cause = c // the stream's own error, without "write the summary"
+	}
+	msg := fmt.Errorf("the summary lines could not be written (%v): %s", cause, done)
+	if err != nil {
+		log.Warnf("%v", msg)
+		return err
+	}
+	hint := exitcode.HintOf(writeErr)
+	if again {
+		if hint != "" {
+			hint += "; "
+		}
+		hint += "publishing the same records again writes nothing new and prints the summary (\"existing\": true)"
+	}
+	return exitcode.WithHint(exitcode.Code(writeErr), msg, hint)
 }
 
 // outcome is the run's final error: nil when nothing failed; Partial when

@@ -114,15 +114,18 @@ func RecordRun(ctx context.Context, o Options, file string, stdin io.Reader, std
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
+	var writeErr error
 	if err := enc.Encode(&out); err != nil {
-		return exitcode.WriteError("summary", err)
+		writeErr = exitcode.WriteError("the summary", err)
 	}
 	switch {
 	case len(errs) == 0:
-		return nil
+		err = nil
 	case len(out.Where) > 0:
-		return exitcode.Errorf(exitcode.Partial, "the run record was stored in %d of %d places", len(out.Where), len(places))
+		err = exitcode.Errorf(exitcode.Partial, "the run record was stored in %d of %d places", len(out.Where), len(places))
+	default:
+		err = joinErrors(errs)
+		err = exitcode.New(exitcode.Code(err), fmt.Errorf("the run record could not be stored"))
 	}
-	err = joinErrors(errs)
-	return exitcode.New(exitcode.Code(err), fmt.Errorf("the run record could not be stored"))
+	return summaryLost(log, err, writeErr, "the run record was stored", false)
 }

@@ -230,3 +230,52 @@ func (p *Proc) StopWith(t testing.TB, sig syscall.Signal) string {
 	}
 	return p.stdout.String()
 }
+
+// Stream names one of a tool's output streams.
+type Stream string
+
+// The output streams.
+const (
+	Stdout Stream = "stdout"
+	Stderr Stream = "stderr"
+)
+
+// RunClosed runs tool with args in a process of its own (as Start does,
+// in the test's environment plus env, reading stdin, nil: nothing), its
+// stream closed being a pipe whose reader is gone before the tool starts,
+// as a reader that quit at once leaves it (a pipe into true). It
+// returns the tool's exit status (-1 when a signal killed it) and what it
+// wrote on its other output stream.
+func RunClosed(t testing.TB, tool string, closed Stream, stdin io.Reader, env []string, args ...string) (code int, other string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	var out bytes.Buffer
+	cmd := &exec.Cmd{Path: os.Args[0], Args: append([]string{tool}, args...), Stdin: stdin,
+		Env: append(os.Environ(), env...)}
+	switch closed {
+	case Stdout:
+		cmd.Stdout, cmd.Stderr = w, &out
+	case Stderr:
+		cmd.Stdout, cmd.Stderr = &out, w
+	default:
+		t.Fatalf("no stream %q", closed)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close() // the tool's end stays open in the tool only
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s still ran after 2 minutes", tool)
+	}
+	return cmd.ProcessState.ExitCode(), out.String()
+}
