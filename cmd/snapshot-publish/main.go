@@ -113,7 +113,10 @@ The database role needs USAGE on schema api, SELECT on api.model and
 api.leaderboard, SELECT and INSERT on api.leaderboard_snapshot and
 api.leaderboard_entry, and UPDATE of only visibility and updated_at on
 api.leaderboard_snapshot: no UPDATE or DELETE of entries (docs/grants.sql
-has the exact grants). S3 uses the AWS SDK's standard configuration
+has the exact grants). The schema and these privileges are checked once,
+before the first leaderboard (a dry run checks the SELECT ones): a
+database without them is one configuration error (4), nothing written.
+S3 uses the AWS SDK's standard configuration
 (AWS_ACCESS_KEY_ID, AWS_REGION (default us-east-1), AWS_PROFILE, ...;
 AWS_ENDPOINT_URL_S3 for another endpoint).
 

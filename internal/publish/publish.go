@@ -218,6 +218,12 @@ func (p *publisher) run(ctx context.Context) error {
 			opts.Guard = p.guardStore
 		}
 		st = store.New(conn, opts)
+		// The schema and the privileges, once: a database that is not the
+		// arena's, or a role without its grants, is one error, not one
+		// per leaderboard.
+		if err := st.CheckAccess(ctx, !p.o.DryRun); err != nil {
+			return pgconf.At(cfg, err)
+		}
 	}
 	var targets []*target
 	var where []string

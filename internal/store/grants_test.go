@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
@@ -23,6 +24,11 @@ func TestPublisherGrants(t *testing.T) {
 	conn := pgtest.Connect(t, pgtest.WithUser(t, dbURL, role, ""))
 	ctx := context.Background()
 	recs := leaderboardtest.Ranked(t, "valid.ndjson")
+	for _, write := range []bool{false, true} {
+		if err := New(conn, Options{}).CheckAccess(ctx, write); err != nil {
+			t.Fatalf("the access check (write %v) refuses the grants: %v", write, err)
+		}
+	}
 	private := New(conn, Options{Now: fixedClock(t0), Visibility: Private})
 	public := New(conn, Options{Now: fixedClock(t0), Visibility: Public})
 	for _, rec := range recs {
@@ -63,17 +69,27 @@ func TestPublisherGrants(t *testing.T) {
 		}
 	}
 	// Less than the grants is a configuration error.
-	for _, revoke := range []string{
-		"REVOKE UPDATE (visibility) ON api.leaderboard_snapshot FROM %s",
-		"REVOKE INSERT (bootstrap_q975) ON api.leaderboard_entry FROM %s",
-		"REVOKE SELECT (external_link) ON api.model FROM %s",
+	for _, tc := range []struct{ revoke, named string }{
+		{"REVOKE UPDATE (visibility) ON api.leaderboard_snapshot FROM %s", "UPDATE (visibility) on api.leaderboard_snapshot"},
+		{"REVOKE INSERT (bootstrap_q975) ON api.leaderboard_entry FROM %s", "INSERT (bootstrap_q975) on api.leaderboard_entry"},
+		{"REVOKE SELECT (external_link) ON api.model FROM %s", "SELECT (external_link) on api.model"},
 	} {
+		revoke := tc.revoke
 		t.Run(fmt.Sprintf(revoke, "role"), func(t *testing.T) {
 			pgtest.Exec(t, dbURL, fmt.Sprintf(revoke, role))
 			defer pgtest.Exec(t, dbURL, pgtest.Grants(t, "arena_publisher", role))
+			// The access check names what is missing, up front.
+			err := New(conn, Options{}).CheckAccess(ctx, true)
+			if exitcode.Code(err) != exitcode.Config || !strings.Contains(fmt.Sprint(err), tc.named) {
+				t.Errorf("access check: %v (status %d), want a configuration error naming %s", err, exitcode.Code(err), tc.named)
+			}
+			dryRun := New(conn, Options{}).CheckAccess(ctx, false)
+			if read := strings.HasPrefix(tc.named, "SELECT"); (dryRun != nil) != read {
+				t.Errorf("access check of a dry run: %v", dryRun)
+			}
 			c := *recs[0]
 			c.Battles += 2
-			_, err := New(conn, Options{Now: fixedClock(t0.Add(48 * 3600e9)), Visibility: Public}).PublishSnapshot(ctx, &c)
+			_, err = New(conn, Options{Now: fixedClock(t0.Add(48 * 3600e9)), Visibility: Public}).PublishSnapshot(ctx, &c)
 			if exitcode.Code(err) != exitcode.Config {
 				t.Errorf("error %v (status %d), want a configuration error", err, exitcode.Code(err))
 			}
