@@ -36,6 +36,8 @@
 package guard
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -192,7 +194,7 @@ func Check(prev *Snapshot, rec *leaderboard.Record, o Options) []Violation {
 		}
 		out = append(out, Violation{Rule: RuleModelGone, Model: e.Model,
 			Message: fmt.Sprintf("%s is gone: it was listed with %d votes (at least %g = %g × min_votes %d)",
-				e.Model, e.Votes, wellVoted, o.GoneVotes, minVotes),
+				e.Model, e.Votes, round6(wellVoted), o.GoneVotes, minVotes),
 			Before: float64(e.Votes), After: 0, Limit: wellVoted})
 	}
 
@@ -260,4 +262,54 @@ func percent(f float64) string {
 		return fmt.Sprintf("%.0f%%", p)
 	}
 	return fmt.Sprintf("%.1f%%", p)
+}
+
+// round6 rounds x to 6 decimals, as the documents' scores are
+// (numeric(10,6); snapshot.Round6), so that the numbers the guard and the
+// diff write carry no binary noise (a limit of 15948.6, not
+// 15948.599999999999).
+func round6(x float64) float64 {
+	r := math.Round(x*1e6) / 1e6
+	if r == 0 {
+		return 0 // no "-0"
+	}
+	return r
+}
+
+// marshal encodes v as JSON without escaping HTML characters, as the
+// summary lines and documents that hold it are written.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// MarshalJSON writes the violation with its numbers rounded (round6).
+func (v Violation) MarshalJSON() ([]byte, error) {
+	type plain Violation
+	p := plain(v)
+	p.Before, p.After, p.Limit = round6(p.Before), round6(p.After), round6(p.Limit)
+	return marshal(p)
+}
+
+// MarshalJSON writes the entry with its score and interval rounded
+// (round6).
+func (l Listed) MarshalJSON() ([]byte, error) {
+	type plain Listed
+	p := plain(l)
+	p.Score, p.CILower, p.CIUpper = round6(p.Score), round6(p.CILower), round6(p.CIUpper)
+	return marshal(p)
+}
+
+// MarshalJSON writes the move with its scores and half-width rounded
+// (round6).
+func (m Move) MarshalJSON() ([]byte, error) {
+	type plain Move
+	p := plain(m)
+	p.ScoreBefore, p.ScoreAfter, p.HalfWidth = round6(p.ScoreBefore), round6(p.ScoreAfter), round6(p.HalfWidth)
+	return marshal(p)
 }

@@ -1,8 +1,10 @@
 package guard
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -269,6 +271,40 @@ func TestOptionsValidate(t *testing.T) {
 		edit(&o)
 		if err := o.Validate(); err == nil {
 			t.Errorf("%+v: no error", o)
+		}
+	}
+}
+
+// The numbers the guard and the diff write are rounded to 6 decimals, as
+// the documents' scores are: 16788 battles less 5% is a limit of 15948.6,
+// not 15948.599999999999; an interval of 1190.1 to 1210.3 is a half-width
+// of 10.1.
+func TestWrittenNumbersAreRounded(t *testing.T) {
+	prev := board(12, 16788)
+	e := entry(prev, "m2")
+	e.CILower, e.CIUpper = 1190.1, 1210.3
+	next := board(12, 15000)
+	entry(next, "m2").Score = 1170 + 20.1 + 0.2 // 1190.3000000000002, beyond its interval
+	next.Entries = append(next.Entries, leaderboard.Entry{Rank: 13, Model: "new", Score: 0.1 + 0.2, CILower: 0.1 + 0.2 - 0.3, CIUpper: 1.1 + 2.2, Votes: 10})
+	vs := Check(snapshotOf(prev), next, DefaultOptions())
+	d := Compare(snapshotOf(prev), next)
+	b, err := json.Marshal(struct {
+		V []Violation
+		D *Diff
+	}{vs, d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	if !strings.Contains(out, `"limit":15948.6}`) {
+		t.Errorf("no limit 15948.6: %s", out)
+	}
+	if m := regexp.MustCompile(`\d\.\d{7,}|e-\d`).FindString(out); m != "" {
+		t.Errorf("a number with more than 6 decimals (%s): %s", m, out)
+	}
+	for _, want := range []string{`"score":0.3,`, `"ci_upper":3.3,`, `"ci_lower":0,`, `"score_after":1190.3,`, `"half_width":10.1,`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s: %s", want, out)
 		}
 	}
 }
