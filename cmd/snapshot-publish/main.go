@@ -60,7 +60,10 @@ One run, one snapshot: a snapshot is named snapshot_YYYY-MM-DD_HH-MM-SS (UTC)
 and dated after the record's as_of, the moment its battles were read (the
 export's time, or its --until bound for a backfill); a record without as_of
 uses the publish time. Publishing the same run again (the same file twice,
-a retry) inserts nothing and reports its snapshot ("existing": true); the
+a retry) inserts nothing and reports its snapshot ("status":"published",
+"existing": true), in the database and, without --db, in the first --s3 or
+--dir place that has it alike; a dry run says the same (on a terminal
+with --diff: published already as ..., nothing to do); the
 same run with other numbers fails that leaderboard; another run in the same
 second gets the suffix _2, _3, ... An older run (a backfill) never replaces
 a newer latest.json or index.json line. Skipped records are reported, not

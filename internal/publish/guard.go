@@ -125,8 +125,13 @@ func (p *publisher) previousFromFiles(ctx context.Context, rec *leaderboard.Reco
 // latestFromFiles returns the leaderboard's SLUG/latest.json in the first
 // place that has one, and its publish time (UTC), or nil.
 func (p *publisher) latestFromFiles(ctx context.Context, slug string) (*snapshot.Document, time.Time, error) {
+	return p.documentFromFiles(ctx, slug+"/latest.json")
+}
+
+// documentFromFiles returns the snapshot document stored under key in the
+// first place that has one, and its publish time (UTC), or nil.
+func (p *publisher) documentFromFiles(ctx context.Context, key string) (*snapshot.Document, time.Time, error) {
 	for _, objs := range p.readers {
-		key := slug + "/latest.json"
 		b, found, err := objs.Get(ctx, key)
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("%s: read %s: %w", objs, key, err)
@@ -198,14 +203,21 @@ func diffOf(j *job) *guard.Diff {
 	return guard.Compare(j.prev, j.in.rec)
 }
 
-// report is a leaderboard's part of the diff table.
-func report(s Summary, d *guard.Diff) guard.Report {
+// report is a leaderboard's part of the diff table: a leaderboard
+// published already says so ("published already as ID", and in a dry run
+// "nothing to do").
+func report(s Summary, d *guard.Diff, dryRun bool) guard.Report {
 	r := guard.Report{Leaderboard: s.Leaderboard, Status: s.Status, Diff: d, Violations: s.Reasons}
 	switch {
 	case s.Status == StatusSkipped:
 		r.Detail = strings.ReplaceAll(s.Reason, "_", " ")
 	case s.Error != "":
 		r.Detail = s.Error
+	case s.Existing && s.Status == StatusPublished:
+		r.Status = "published already as " + s.Identifier
+		if dryRun {
+			r.Detail = "nothing to do"
+		}
 	case s.Existing:
 		r.Detail = "published already as " + s.Identifier
 	}

@@ -317,7 +317,7 @@ func TestDiffTable(t *testing.T) {
 	for _, want := range []string{"overall: would_hold, against " + snapshot.Identifier(t0), "gpt-4o", "held by score_jump",
 		// genomics, without as_of and with the same numbers, is the snapshot
 		// it already is, as the database would find it.
-		"genomics: would_publish: published already as " + snapshot.Identifier(t0), "neuroscience: skipped: insufficient battles"} {
+		"genomics: published already as " + snapshot.Identifier(t0) + ": nothing to do", "neuroscience: skipped: insufficient battles"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

@@ -269,9 +269,8 @@ func (p *publisher) run(ctx context.Context) error {
 	// Without the database, previous snapshots are read from the places;
 	// a dry run reads them only when asked for the diff, so that it can
 	// check a file offline.
-	// So are the latest snapshots that records without as_of may already
-	// be (sameAsLatest).
-	if !p.o.DB && (p.comparing() || withoutAsOf(inputs)) && (!p.o.DryRun || p.o.Diff) {
+	// So are the snapshots that the records may already be (sameAsLatest).
+	if !p.o.DB && (!p.o.DryRun || p.o.Diff) {
 		p.readers, err = p.openReaders(ctx, targets)
 		defer func() {
 			for _, c := range p.opened {
@@ -387,14 +386,14 @@ func (p *publisher) run(ctx context.Context) error {
 		p.log.Event("leaderboard", "leaderboard", s.Leaderboard, "status", s.Status, "identifier", s.Identifier,
 			"snapshot_id", s.SnapshotID, "entries", s.Entries, "where", s.Where, "existing", s.Existing, "reason", s.Reason, "error", s.Error,
 			"rules", guard.RuleNames(s.Reasons))
-		if s.Status == StatusPublished {
-			published++
+		if s.Status == StatusPublished && !p.o.DryRun {
+			published++ // a dry run's "published" are those published already
 		}
 		if j.err == nil && s.Status == StatusSkipped && in.rec.Status == leaderboard.Skipped {
 			skipped = append(skipped, site.SkippedOf(in.rec))
 		}
 		if p.o.DiffTable {
-			reports = append(reports, report(s, diff))
+			reports = append(reports, report(s, diff, p.o.DryRun))
 			continue
 		}
 		s.Diff = diff
@@ -677,6 +676,7 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 	}
 	s.Entries = len(rec.Entries)
 	s.Identifier = snapshot.Identifier(runTime(rec, start))
+	done := false // published already: publishing would change nothing
 	if st != nil {
 		res, err := st.Check(ctx, rec)
 		err = pgconf.At(p.db, err)
@@ -690,6 +690,9 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 		}
 		if res.Existing {
 			s.SnapshotID, s.Identifier, s.Existing = res.SnapshotID, res.Identifier, true
+			// Published already, as asked: nothing to do. (Another
+			// visibility: publishing would release or retract it.)
+			done = res.Visibility == p.o.Visibility
 		}
 		j.prev, j.compared = res.Previous, st != nil && p.comparing() && !res.Existing
 		if len(res.Held) > 0 {
@@ -700,7 +703,7 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 	} else if same, err := p.sameAsLatest(ctx, rec); err != nil {
 		return s, err
 	} else if same != nil {
-		s.Identifier, s.Existing = same.Identifier, true
+		s.Identifier, s.Existing, done = same.Identifier, true, true
 	} else if p.filesCompared {
 		held, err := p.guardFiles(ctx, &s, j, runTime(j.in.rec, start))
 		if err != nil || held {
@@ -710,29 +713,28 @@ func (p *publisher) check(ctx context.Context, st *store.Store, j *job, where []
 	}
 	s.Where = append(s.Where, where...)
 	s.Status = StatusWouldPublish
+	if done {
+		// As the publish would report it: published, existing.
+		s.Status = StatusPublished
+	}
 	return s, nil
 }
 
-// withoutAsOf reports whether a ranked record of inputs has no as_of.
-func withoutAsOf(inputs []input) bool {
-	for _, in := range inputs {
-		if _, run := in.rec.AsOfTime(); !run && in.rec.Status == leaderboard.Ranked {
-			return true
-		}
-	}
-	return false
-}
-
-// sameAsLatest finds, without the database, the snapshot a record without
-// as_of already is, as the database does (store.PublishSnapshot): the
-// leaderboard's latest snapshot in the first place that has one
-// (SLUG/latest.json), when it holds the same numbers. It returns that
-// snapshot's meta, under which the files are the same again, or nil.
+// sameAsLatest finds, without the database, the snapshot a record
+// already is, as the database does (store.PublishSnapshot, one run, one
+// snapshot), so that "existing" means the same in every place: for a
+// record with as_of, its run's document SLUG/IDENTIFIER.json; for one
+// without, the leaderboard's latest snapshot (SLUG/latest.json); in the
+// first place that has one, when it holds the same numbers. It returns
+// that snapshot's meta, under which the files are the same again, or nil
+// (a run's document with other numbers is refused when its files are
+// written: sink.Publish).
 func (p *publisher) sameAsLatest(ctx context.Context, rec *leaderboard.Record) (*snapshot.Meta, error) {
-	if _, run := rec.AsOfTime(); run {
-		return nil, nil
+	key := rec.Leaderboard + "/latest.json"
+	if at, run := rec.AsOfTime(); run {
+		key = rec.Leaderboard + "/" + snapshot.Identifier(at) + ".json"
 	}
-	d, published, err := p.latestFromFiles(ctx, rec.Leaderboard)
+	d, published, err := p.documentFromFiles(ctx, key)
 	if err != nil || d == nil || !snapshot.SameNumbers(d, rec) {
 		return nil, err
 	}

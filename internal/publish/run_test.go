@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,50 @@ func TestPrivateWritesNothingPublic(t *testing.T) {
 // snapshots.
 func sameLines(t *testing.T, a, b string) bool {
 	return fmt.Sprint(index(t, a)) == fmt.Sprint(index(t, b))
+}
+
+// TestExistingInEveryPlace: publishing the same run (records with as_of)
+// again reports the snapshot it already is, "existing", the same in the
+// database, the bucket and the folder, each alone; and a dry run says so
+// too: published already, nothing to do (not would_publish).
+func TestExistingInEveryPlace(t *testing.T) {
+	w := newWorld(t)
+	day := time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)
+	id := snapshot.Identifier(day)
+	in := atRun(t, "valid.ndjson", day)
+	places := map[string]Options{
+		"db":  {DB: true, DatabaseURL: w.dbURL},
+		"s3":  {S3URL: "s3://" + w.s3.Bucket + "/alone", S3PathStyle: true},
+		"dir": {Dir: filepath.Join(t.TempDir(), "alone")},
+	}
+	for name, o := range places {
+		t.Run(name, func(t *testing.T) {
+			o.Now = clockAt(t0)
+			if r := runTool(t, o, in); r.code != 0 || r.lines[0].Existing {
+				t.Fatalf("first run: exit %d %+v\n%s", r.code, r.lines, r.stderr)
+			}
+			o.Now = clockAt(t0.Add(time.Hour))
+			again := runTool(t, o, in)
+			o.DryRun, o.Diff = true, true
+			dry := runTool(t, o, in)
+			o.DiffTable = true
+			var table strings.Builder
+			if err := Run(context.Background(), o, strings.NewReader(in), &table, nopLogger()); err != nil {
+				t.Errorf("the dry run's table: %v", err)
+			}
+			for what, r := range map[string]result{"again": again, "dry run": dry} {
+				if r.code != 0 || len(r.lines) != 3 {
+					t.Fatalf("%s: exit %d\n%s%s", what, r.code, r.stdout, r.stderr)
+				}
+				for _, s := range r.lines[:2] {
+					if s.Status != StatusPublished || !s.Existing || s.Identifier != id || s.Diff != nil {
+						t.Errorf("%s: %+v", what, s)
+					}
+				}
+			}
+			if want := "overall: published already as " + id + ": nothing to do"; !strings.Contains(table.String(), want) {
+				t.Errorf("the dry run's table lacks %q:\n%s", want, table.String())
+			}
+		})
+	}
 }

@@ -81,6 +81,9 @@ type Result struct {
 	Existing    bool      // the newest snapshot already held this record: nothing inserted
 	Name        string    // the leaderboard's name
 	Models      map[string]snapshot.Model
+	// Visibility is, with Existing, the visibility the snapshot had (Check)
+	// or was given (PublishSnapshot).
+	Visibility string
 	// With a Guard: the current public snapshot the record was compared
 	// with (nil when none), and the rules it broke; when Held is not
 	// empty, nothing was written.
@@ -189,6 +192,7 @@ func (s *Store) Check(ctx context.Context, rec *leaderboard.Record) (*Result, er
 	}
 	if prev != nil {
 		res.SnapshotID, res.Identifier, res.PublishedAt, res.Existing = prev.id, prev.identifier, prev.createdAt, true
+		res.Visibility = prev.visibility
 		return res, nil
 	}
 	if _, err := s.guardRecord(ctx, tx, lb, rec, res); err != nil {
@@ -226,6 +230,7 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, rec *leaderboard.Record)
 			}
 		}
 		res.SnapshotID, res.Identifier, res.PublishedAt, res.Existing = prev.id, prev.identifier, prev.createdAt, true
+		res.Visibility = s.opts.Visibility
 		return res, nil
 	}
 	if held, err := s.guardRecord(ctx, tx, lb, rec, res); err != nil || held {
