@@ -679,37 +679,43 @@ const mmSteps = 1_000_000
 // method fails. It stops when no rating moves by tol/100 and returns the
 // iterations.
 func mm(p Problem, prior, tol float64, w *Work) int {
-	r, wins, expect := w.r, w.next, w.step
 	for it := 1; it <= mmSteps; it++ {
-		clear(wins)
-		clear(expect)
-		for _, q := range p.Pairs {
-			sg := sigmoid(Alpha * (r[q.I] - r[q.J]))
-			wins[q.I] += q.W
-			wins[q.J] += q.N - q.W
-			expect[q.I] += q.N * sg
-			expect[q.J] += q.N * (1 - sg)
-		}
-		moved := 0.0
-		for i := range r {
-			if prior > 0 {
-				wins[i] += prior / 2
-				expect[i] += prior * sigmoid(Alpha*r[i])
-			}
-			if wins[i] > 0 && expect[i] > 0 {
-				d := math.Log10(wins[i] / expect[i])
-				r[i] += d
-				moved = max(moved, math.Abs(d))
-			}
-		}
-		if prior == 0 {
-			centre(r)
-		}
-		if moved < tol/100 {
+		if w.mmStep(p, prior) < tol/100 {
 			return it
 		}
 	}
 	return mmSteps
+}
+
+// mmStep makes one iteration of the MM algorithm on w.r (see mm) and
+// returns the largest move of a rating.
+func (w *Work) mmStep(p Problem, prior float64) float64 {
+	r, wins, expect := w.r, w.next, w.step
+	clear(wins)
+	clear(expect)
+	for _, q := range p.Pairs {
+		sg := sigmoid(Alpha * (r[q.I] - r[q.J]))
+		wins[q.I] += q.W
+		wins[q.J] += q.N - q.W
+		expect[q.I] += q.N * sg
+		expect[q.J] += q.N * (1 - sg)
+	}
+	moved := 0.0
+	for i := range r {
+		if prior > 0 {
+			wins[i] += prior / 2
+			expect[i] += prior * sigmoid(Alpha*r[i])
+		}
+		if wins[i] > 0 && expect[i] > 0 {
+			d := math.Log10(wins[i] / expect[i])
+			r[i] += d
+			moved = max(moved, math.Abs(d))
+		}
+	}
+	if prior == 0 {
+		centre(r)
+	}
+	return moved
 }
 
 // mmSweepsMax bounds mmSweeps, and mmSweepsMove is the largest move of a
@@ -729,24 +735,8 @@ const (
 // with a winless model), while MM puts a single such model at once where
 // the others' ratings place it (7 iterations in all on the same board).
 func (w *Work) mmSweeps(p Problem, prior float64) int {
-	r, wins, expect := w.r, w.next, w.step
 	for it := 1; it <= mmSweepsMax; it++ {
-		clear(wins)
-		clear(expect)
-		for _, q := range p.Pairs {
-			sg := sigmoid(Alpha * (r[q.I] - r[q.J]))
-			wins[q.I] += q.W
-			wins[q.J] += q.N - q.W
-			expect[q.I] += q.N * sg
-			expect[q.J] += q.N * (1 - sg)
-		}
-		moved := 0.0
-		for i := range r {
-			d := math.Log10((wins[i] + prior/2) / (expect[i] + prior*sigmoid(Alpha*r[i])))
-			r[i] += d
-			moved = max(moved, math.Abs(d))
-		}
-		if moved < mmSweepsMove {
+		if w.mmStep(p, prior) < mmSweepsMove {
 			return it
 		}
 	}

@@ -111,31 +111,7 @@ func fullNewtonStep(p Problem, prior float64, th []float64) []float64 {
 			h[a*m+b] *= scale[a] * scale[b]
 		}
 	}
-	for c := range m {
-		piv := c
-		for r := c + 1; r < m; r++ {
-			if math.Abs(h[r*m+c]) > math.Abs(h[piv*m+c]) {
-				piv = r
-			}
-		}
-		for k := range m {
-			h[c*m+k], h[piv*m+k] = h[piv*m+k], h[c*m+k]
-		}
-		step[c], step[piv] = step[piv], step[c]
-		for r := c + 1; r < m; r++ {
-			f := h[r*m+c] / h[c*m+c]
-			for k := c; k < m; k++ {
-				h[r*m+k] -= f * h[c*m+k]
-			}
-			step[r] -= f * step[c]
-		}
-	}
-	for c := m - 1; c >= 0; c-- {
-		for k := c + 1; k < m; k++ {
-			step[c] -= h[c*m+k] * step[k]
-		}
-		step[c] /= h[c*m+c]
-	}
+	gaussSolve(h, step, m)
 	for a := range m {
 		step[a] *= scale[a]
 	}

@@ -230,36 +230,11 @@ func independentFit(p Problem) ([]float64, [K]float64) {
 				h[(n-1+k)*m+n-1+k] = 1
 			}
 		}
-		// Gaussian elimination with partial pivoting: h·step = −g.
 		step := make([]float64, m)
 		for a := range g {
 			step[a] = -g[a]
 		}
-		for c := range m {
-			piv := c
-			for r := c + 1; r < m; r++ {
-				if math.Abs(h[r*m+c]) > math.Abs(h[piv*m+c]) {
-					piv = r
-				}
-			}
-			for k := range m {
-				h[c*m+k], h[piv*m+k] = h[piv*m+k], h[c*m+k]
-			}
-			step[c], step[piv] = step[piv], step[c]
-			for r := c + 1; r < m; r++ {
-				f := h[r*m+c] / h[c*m+c]
-				for k := c; k < m; k++ {
-					h[r*m+k] -= f * h[c*m+k]
-				}
-				step[r] -= f * step[c]
-			}
-		}
-		for c := m - 1; c >= 0; c-- {
-			for k := c + 1; k < m; k++ {
-				step[c] -= h[c*m+k] * step[k]
-			}
-			step[c] /= h[c*m+c]
-		}
+		gaussSolve(h, step, m)
 		big := 0.0
 		for a, s := range step {
 			big = max(big, math.Abs(s))
@@ -280,6 +255,37 @@ func independentFit(p Problem) ([]float64, [K]float64) {
 	var beta [K]float64
 	copy(beta[:], th[n-1:])
 	return r, beta
+}
+
+// gaussSolve solves h·x = b in place of b by Gaussian elimination with
+// partial pivoting (h, m×m, is overwritten): the tests' own solver,
+// independent of the fit's Cholesky factorisation.
+func gaussSolve(h, b []float64, m int) {
+	for c := range m {
+		piv := c
+		for r := c + 1; r < m; r++ {
+			if math.Abs(h[r*m+c]) > math.Abs(h[piv*m+c]) {
+				piv = r
+			}
+		}
+		for k := range m {
+			h[c*m+k], h[piv*m+k] = h[piv*m+k], h[c*m+k]
+		}
+		b[c], b[piv] = b[piv], b[c]
+		for r := c + 1; r < m; r++ {
+			f := h[r*m+c] / h[c*m+c]
+			for k := c; k < m; k++ {
+				h[r*m+k] -= f * h[c*m+k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	for c := m - 1; c >= 0; c-- {
+		for k := c + 1; k < m; k++ {
+			b[c] -= h[c*m+k] * b[k]
+		}
+		b[c] /= h[c*m+c]
+	}
 }
 
 func TestFitExact(t *testing.T) {
