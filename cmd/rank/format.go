@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -86,10 +87,21 @@ func table(w io.Writer, records []leaderboard.Record) error {
 		}
 		var buf bytes.Buffer
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "%s\t  ranks\ttier\tmodel\t  score\t   %s interval\t  votes\tflags\n", rankCol, level)
+		// Narrow columns, and flags only when an entry has some, so that
+		// a board fits 80 columns when its model names do.
+		flags := slices.ContainsFunc(r.Entries, func(e leaderboard.Entry) bool { return len(e.Flags) > 0 })
+		header := fmt.Sprintf("%s\tranks\ttier\tmodel\t score\t  %s interval\t votes", rankCol, level)
+		if flags {
+			header += "\tflags"
+		}
+		fmt.Fprintln(tw, header)
 		for _, e := range r.Entries {
-			fmt.Fprintf(tw, "%*d\t%7s\t%4d\t%s\t%7.1f\t%7.1f .. %-7.1f\t%7d\t%s\n", len(rankCol), e.Rank, rankRange(e), e.Tier, clix.Printable(e.Model), e.Score,
-				e.CILower, e.CIUpper, e.Votes, strings.Join(e.Flags, ","))
+			fmt.Fprintf(tw, "%*d\t%5s\t%4d\t%s\t%6.1f\t%6.1f .. %-6.1f\t%6d", len(rankCol), e.Rank, rankRange(e), e.Tier, clix.Printable(e.Model), e.Score,
+				e.CILower, e.CIUpper, e.Votes)
+			if flags {
+				fmt.Fprintf(tw, "\t%s", strings.Join(e.Flags, ","))
+			}
+			fmt.Fprintln(tw)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
