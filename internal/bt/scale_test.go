@@ -95,15 +95,7 @@ func battleTotals(p Problem, prior float64) []float64 {
 func exactGradient(p Problem, prior float64, r []float64) []float64 {
 	n := p.Models
 	sum, comp := make([]float64, n), make([]float64, n)
-	add := func(i int, x float64) {
-		s := sum[i] + x
-		if math.Abs(sum[i]) >= math.Abs(x) {
-			comp[i] += (sum[i] - s) + x
-		} else {
-			comp[i] += (x - s) + sum[i]
-		}
-		sum[i] = s
-	}
+	add := func(i int, x float64) { AddCompensated(&sum[i], &comp[i], x) }
 	for _, q := range p.Pairs {
 		d := Alpha * (r[q.I] - r[q.J])
 		// N·σ(d) − W = (N−W)·σ(d) − W·σ(−d): both terms of one sign.

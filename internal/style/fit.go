@@ -303,15 +303,7 @@ func eval(p Problem, weights []float64, prior float64, th, g, h, meat []float64)
 	// against the others, among which counts of 1e12 leave rounding of
 	// 1e-2) with their rounding.
 	var comp []float64
-	add := func(i int32, x float64) {
-		t := g[i] + x
-		if math.Abs(g[i]) >= math.Abs(x) {
-			comp[i] += (g[i] - t) + x
-		} else {
-			comp[i] += (x - t) + g[i]
-		}
-		g[i] = t
-	}
+	add := func(i int32, x float64) { bt.AddCompensated(&g[i], &comp[i], x) }
 	if prior > 0 {
 		comp = make([]float64, n)
 	}

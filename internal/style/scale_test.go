@@ -52,15 +52,7 @@ func fullNewtonStep(p Problem, prior float64, th []float64) []float64 {
 	n := p.Models
 	m := n + K
 	sum, comp := make([]float64, m), make([]float64, m)
-	add := func(i int, x float64) {
-		s := sum[i] + x
-		if math.Abs(sum[i]) >= math.Abs(x) {
-			comp[i] += (sum[i] - s) + x
-		} else {
-			comp[i] += (x - s) + sum[i]
-		}
-		sum[i] = s
-	}
+	add := func(i int, x float64) { bt.AddCompensated(&sum[i], &comp[i], x) }
 	h := make([]float64, m*m)
 	x := make([]float64, m)
 	for _, row := range p.Rows {
