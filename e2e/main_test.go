@@ -195,7 +195,7 @@ func countSnapshots(t *testing.T, dbURL string) int {
 }
 
 // closedPort returns a 127.0.0.1 port that nothing listens on.
-func closedPort(t *testing.T) string { return faulttest.ClosedPort(t) }
+func closedPort(t *testing.T) string { return faulttest.FreePort(t) }
 
 // ---- running the job -------------------------------------------------------
 

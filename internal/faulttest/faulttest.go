@@ -1,5 +1,5 @@
 // Package faulttest starts servers that misbehave, on 127.0.0.1 only, for
-// fault tests: a port that refuses connections, one that accepts them and
+// fault tests: a free port, which refuses connections, one that accepts them and
 // never answers, one that hangs up at once, one that answers in another
 // protocol, one that refuses TLS the way PostgreSQL does. Each stops when its test ends.
 // Panics checks that a panic of another goroutine reaches the caller's.
@@ -17,9 +17,10 @@ import (
 	"github.com/bixarena/arena-snapshots/internal/exitcode"
 )
 
-// ClosedPort returns a 127.0.0.1 port that nothing listens on (one that
-// was free a moment ago): a connection there is refused.
-func ClosedPort(t testing.TB) string {
+// FreePort returns a 127.0.0.1 port that nothing listens on (one that
+// was free a moment ago): a connection there is refused, and a server a
+// test starts may take it.
+func FreePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

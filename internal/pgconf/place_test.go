@@ -103,7 +103,7 @@ func TestAtNamesThePlace(t *testing.T) {
 // the default) and joins its attempts' errors with newlines; a refused
 // connection is told once, on one line, with a hint to check the server.
 func TestConnectRefusedOnce(t *testing.T) {
-	port := faulttest.ClosedPort(t)
+	port := faulttest.FreePort(t)
 	for _, mode := range []string{"", "?sslmode=prefer", "?sslmode=disable"} {
 		cfg, err := Load("postgres://nobody@127.0.0.1:"+port+"/x"+mode, env(nil))
 		if err != nil {

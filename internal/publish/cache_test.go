@@ -2,12 +2,12 @@ package publish
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 	"github.com/bixarena/arena-snapshots/internal/redistest"
 )
 
@@ -57,22 +57,9 @@ func TestCacheEvicted(t *testing.T) {
 	t.Logf("with Redis stopped: %v", time.Since(start).Round(time.Millisecond))
 
 	// A Redis that accepts connections and never answers: the timeout.
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	silent := faulttest.Silent(t)
 	start = time.Now()
-	r = runTool(t, Options{DB: true, DatabaseURL: w.dbURL, RedisURL: "redis://" + silent.Addr().String() + "/0", RedisTimeout: time.Second,
+	r = runTool(t, Options{DB: true, DatabaseURL: w.dbURL, RedisURL: "redis://" + silent + "/0", RedisTimeout: time.Second,
 		Now: clockAt(t0)}, atRun(t, "valid.ndjson", day.Add(48*time.Hour)))
 	if d := time.Since(start); r.code != 0 || len(r.lines[0].Warnings) != 1 || d > 10*time.Second {
 		t.Errorf("with a silent Redis: exit %d after %v, %+v\n%s", r.code, d, r.lines, r.stderr)

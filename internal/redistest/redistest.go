@@ -11,8 +11,6 @@ package redistest
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -21,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 )
 
 // EnvVar names the variable holding redis-server's path.
@@ -49,15 +49,10 @@ func Start(t testing.TB) *Server {
 		}
 		bin = p
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), done: make(chan struct{}), output: new(bytes.Buffer)}
+	port := faulttest.FreePort(t)
+	s := &Server{Addr: "127.0.0.1:" + port, done: make(chan struct{}), output: new(bytes.Buffer)}
 	s.URL = "redis://" + s.Addr + "/0"
-	s.cmd = exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--dir", t.TempDir(),
+	s.cmd = exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--dir", t.TempDir(),
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "")
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	if err := s.cmd.Start(); err != nil {

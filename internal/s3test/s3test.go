@@ -10,7 +10,6 @@ package s3test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bixarena/arena-snapshots/internal/faulttest"
 )
 
 // EnvVar names the variable holding the versitygw binary's path.
@@ -55,11 +56,7 @@ func Start(t testing.TB) *Server {
 	}
 	s := &Server{AccessKey: "arenatestkey", SecretKey: "arenatestsecret0123456789", Region: "us-east-1",
 		Bucket: "arena", Dir: t.TempDir(), done: make(chan struct{}), stderr: new(bytes.Buffer)}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := "127.0.0.1:" + faulttest.FreePort(t)
 	s.Endpoint = "http://" + addr
 	s.cmd = exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--port", addr, "posix", s.Dir)
 	s.cmd.Stdout = s.stderr
@@ -125,13 +122,4 @@ func (s *Server) Client() *s3.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, ""),
 		UsePathStyle: true,
 	})
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

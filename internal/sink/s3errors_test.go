@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -143,13 +142,7 @@ func TestS3NoAnswerClasses(t *testing.T) {
 		return NewS3(client, "arena", "lb").Put(context.Background(), "overall/latest.json", []byte("{}"), Meta{})
 	}
 	t.Run("refused", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		if err := put(t, fakeClient(t, "http://"+addr)); exitcode.Code(err) != exitcode.Transient {
+		if err := put(t, fakeClient(t, "http://127.0.0.1:"+faulttest.FreePort(t))); exitcode.Code(err) != exitcode.Transient {
 			t.Errorf("connection refused: %v", err)
 		}
 	})
