@@ -44,25 +44,12 @@ func Sandwich(p Problem, fit Result) Errors {
 	g := make([]float64, m)
 	eval(p, nil, fit.Prior, th, g, h, meat)
 	shift(h, n, m)
-	out := Errors{Ratings: make([]float64, n)}
 	if !bt.Cholesky(h, l, m) {
-		for i := range out.Ratings {
-			out.Ratings[i] = math.NaN()
-		}
-		for k := range K {
-			out.Beta[k] = math.NaN()
-		}
-		return out
+		return nanErrors(n)
 	}
-	// a = H⁻¹, column by column (H is symmetric, so are a's rows).
+	out := Errors{Ratings: make([]float64, n)}
 	a := h // h is not needed any more
-	for j := range m {
-		col := g
-		clear(col)
-		col[j] = 1
-		bt.CholSolve(l, m, col)
-		copy(a[j*m:(j+1)*m], col)
-	}
+	inverse(l, m, a, g)
 	// b = M·H⁻¹; V_ii = Σ_k (H⁻¹)_ik b_ki.
 	b := l
 	clear(b)
@@ -122,6 +109,18 @@ func Z(confidence float64) float64 {
 	return math.Sqrt2 * math.Erfinv(confidence)
 }
 
+// inverse writes into a (m×m) the inverse of the matrix whose Cholesky
+// factor is l, column by column (the matrix being symmetric, so is its
+// inverse: column j is row j); col (m) is scratch.
+func inverse(l []float64, m int, a, col []float64) {
+	for j := range m {
+		clear(col)
+		col[j] = 1
+		bt.CholSolve(l, m, col)
+		copy(a[j*m:(j+1)*m], col)
+	}
+}
+
 // nanErrors is the Errors of a fit whose information matrix is singular.
 func nanErrors(n int) Errors {
 	out := Errors{Ratings: make([]float64, n)}
@@ -157,15 +156,9 @@ func sandwichTies(p Problem, prior float64, th []float64) Errors {
 	if !bt.Cholesky(h, l, m) {
 		return nanErrors(n)
 	}
-	// pa = P·H⁻¹, row by row (H⁻¹ is symmetric: its columns are its rows).
+	// pa = P·H⁻¹: H⁻¹, then each column centred over the ratings.
 	pa := h
-	for j := range m {
-		col := g
-		clear(col)
-		col[j] = 1
-		bt.CholSolve(l, m, col)
-		copy(pa[j*m:(j+1)*m], col)
-	}
+	inverse(l, m, pa, g)
 	for j := range m {
 		mean := 0.0
 		for i := range n {
