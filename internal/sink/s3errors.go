@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -17,6 +18,7 @@ const (
 	hintRegion   = "the bucket is in another region or behind another endpoint: set AWS_REGION to the bucket's region, or check --s3-endpoint (AWS_ENDPOINT_URL_S3)"
 	hintDenied   = "check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and that they may read and write the bucket's prefix"
 	hintBucket   = "check the bucket of --s3 (SNAPSHOT_S3_URI) and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL_S3)"
+	hintRefused  = "nothing listens at the S3 endpoint: is the server running there, and is --s3-endpoint (AWS_ENDPOINT_URL_S3) right?"
 	hintClock    = "this machine's clock is off by more than 15 minutes: S3 refuses its signatures until it is set right"
 	hintTLS      = "check the endpoint's scheme (http:// or https://) and its certificate (AWS_CA_BUNDLE): a retry will not change them"
 	hintNoCreds  = "give the AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role)"
@@ -155,6 +157,9 @@ func classifyNoAnswer(err error) error {
 		return exitcode.WithHint(exitcode.Config, err, hintEndpoint)
 	case errors.As(err, &se):
 		return exitcode.New(exitcode.Failure, err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		// Transient (the server may be starting), but worth a look.
+		return exitcode.WithHint(exitcode.Transient, err, hintRefused)
 	}
 	return exitcode.New(exitcode.Transient, err)
 }

@@ -142,8 +142,9 @@ func TestS3NoAnswerClasses(t *testing.T) {
 		return NewS3(client, "arena", "lb").Put(context.Background(), "overall/latest.json", []byte("{}"), Meta{})
 	}
 	t.Run("refused", func(t *testing.T) {
-		if err := put(t, fakeClient(t, "http://127.0.0.1:"+faulttest.FreePort(t))); exitcode.Code(err) != exitcode.Transient {
-			t.Errorf("connection refused: %v", err)
+		err := put(t, fakeClient(t, "http://127.0.0.1:"+faulttest.FreePort(t)))
+		if exitcode.Code(err) != exitcode.Transient || !strings.Contains(exitcode.HintOf(err), "nothing listens at the S3 endpoint") {
+			t.Errorf("connection refused: %v (hint %q)", err, exitcode.HintOf(err))
 		}
 	})
 	t.Run("cut", func(t *testing.T) {
